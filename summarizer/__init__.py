@@ -1,0 +1,3 @@
+"""summarizer: Indonesian news -> faithful English translations and source-grounded key-fact summaries."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,100 @@
+"""The small interface every model backend implements. Nothing here imports torch.
+
+- `Translator`: Indonesian sentences in, English sentences out (seq2seq models, or an LLM behind a prompt).
+- `ChatModel`: an instruction LLM driven through its chat template; the summary stage and the LLM
+  translator use it.
+- `ResolvedModel`: what a SPEC (preset, hub id[@rev], local dir, .gguf file) points at, worked out
+  without loading anything, so that cache keys can be computed without torch.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Literal, Sequence
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """Generation settings. Greedy by default: the same input and model give the same output."""
+
+    num_beams: int = 1
+    max_new_tokens: int = 256
+    no_repeat_ngram_size: int = 0
+    repetition_penalty: float = 1.0
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model SPEC resolved to something loadable, plus the settings its preset carries.
+
+    `fingerprint` identifies the weights for cache keys: hub id + resolved commit, or a content hash of
+    a local directory's weight/config files or of a .gguf file.
+    """
+
+    spec: str
+    kind: Literal["preset", "hub", "local", "gguf"]
+    architecture: Literal["seq2seq", "causal"]
+    location: str  # hub repo id, local directory, or directory holding the .gguf
+    fingerprint: str
+    revision: str | None = None
+    gguf_file: str | None = None
+    preset: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # e.g. src_lang/tgt_lang, context_length
+
+    @property
+    def display(self) -> str:
+        """Short human name for records and messages."""
+        name = self.preset or self.location
+        if self.gguf_file:
+            name = f"{self.location.rstrip('/')}/{self.gguf_file}"
+        return f"{name}@{self.revision}" if self.revision and self.kind in ("preset", "hub") else name
+
+
+class Translator(ABC):
+    """Translates a batch of independent segments. The engine (translate.py) does batching, order,
+    splitting and guards; a backend only turns one batch into text."""
+
+    resolved: ResolvedModel
+    max_input_tokens: int
+
+    @abstractmethod
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Source-side token count of each text (for batching by a token budget)."""
+
+    @abstractmethod
+    def translate(
+        self,
+        texts: Sequence[str],
+        options: DecodeOptions,
+        contexts: Sequence[str | None] | None = None,
+    ) -> list[str]:
+        """Translate `texts` (one batch) and return one string per input, in order.
+
+        `contexts` gives, per text, preceding source text that may help (only LLM backends use it).
+        """
+
+
+class ChatModel(ABC):
+    """An instruction LLM used through its chat template."""
+
+    resolved: ResolvedModel
+    context_length: int
+    tokenizer: Any  # the Hugging Face tokenizer, for grammar libraries that need the vocabulary
+    vocab_size: int  # the model's logits width (may exceed len(tokenizer))
+
+    @abstractmethod
+    def token_count(self, text: str) -> int:
+        """Number of tokens of `text` under this model's tokenizer."""
+
+    @abstractmethod
+    def chat(
+        self,
+        conversations: Sequence[list[dict[str, str]]],
+        options: DecodeOptions,
+        logits_processors: Sequence[Any] | None = None,
+    ) -> list[str]:
+        """Run each conversation (a list of {"role", "content"} messages) through the chat template
+        with the generation prompt added, and return the assistant replies (special tokens stripped),
+        in order. `logits_processors` are passed to `generate` (e.g. a grammar constraint); callers
+        that pass stateful processors send one conversation at a time."""
