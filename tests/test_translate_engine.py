@@ -1,0 +1,158 @@
+"""The translation engine: batching, order, splitting, degenerate-output guard, sentence cache.
+
+A scripted Translator double makes the engine's decisions observable here; the same engine runs on real
+tiny Marian/NLLB/Qwen2 models in test_pipeline.py.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pytest
+
+from summarizer.cache import ResultCache
+from summarizer.models.base import DecodeOptions, ResolvedModel, Translator
+from summarizer.translate import (
+    TranslationEngine,
+    degeneracy,
+    split_long,
+    translate_segments,
+)
+
+
+class ScriptedTranslator(Translator):
+    """Translates by a rule, records every batch it was given."""
+
+    resolved = ResolvedModel(spec="fake", kind="local", architecture="seq2seq", location="/fake", fingerprint="fake")
+
+    def __init__(self, rule=lambda text, options: f"EN({text})", max_input_tokens: int = 512):
+        self.rule = rule
+        self.max_input_tokens = max_input_tokens
+        self.batches: list[tuple[list[str], DecodeOptions]] = []
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        return [len(t.split()) for t in texts]
+
+    def translate(self, texts, options, contexts=None):
+        self.batches.append((list(texts), options))
+        return [self.rule(t, options) for t in texts]
+
+
+def count_words(texts):
+    return [len(t.split()) for t in texts]
+
+
+def test_order_is_restored_after_length_sorting():
+    fake = ScriptedTranslator()
+    texts = ["satu", "dua tiga empat lima enam", "tujuh delapan", "sembilan sepuluh sebelas"]
+    results = TranslationEngine(fake, batch_tokens=10_000).translate(texts)
+    assert [r.en for r in results] == [f"EN({t})" for t in texts]
+    # one batch, longest first
+    assert fake.batches[0][0][0] == "dua tiga empat lima enam"
+
+
+def test_batches_respect_the_token_budget():
+    fake = ScriptedTranslator()
+    texts = [" ".join(f"kata{i}{j}" for j in range(10)) for i in range(12)]
+    TranslationEngine(fake, batch_tokens=200).translate(texts)
+    # each row costs (10 source + 2*10+16 new) = 46 tokens -> 4 rows per 200-token batch
+    assert [len(b) for b, _ in fake.batches] == [4, 4, 4]
+    assert all(options.max_new_tokens == 36 for _, options in fake.batches)
+
+
+def test_generation_bound_scales_with_input():
+    fake = ScriptedTranslator()
+    TranslationEngine(fake).translate(["a b c"])
+    assert fake.batches[0][1].max_new_tokens == 3 * 2 + 16
+
+
+def test_long_segments_are_split_never_truncated():
+    sentence = ", ".join(f"bagian nomor {i} dari kalimat panjang" for i in range(60))
+    pieces = split_long(sentence, count_words, 40)
+    assert len(pieces) > 1
+    assert all(len(p.split()) <= 40 for p in pieces)
+    assert " ".join(pieces) == sentence
+
+
+def test_split_without_any_space_still_loses_nothing():
+    blob = "x" * 5000
+    pieces = split_long(blob, lambda texts: [len(t) // 100 for t in texts], 10)
+    assert "".join(pieces) == blob
+    assert all(len(p) // 100 <= 10 for p in pieces)
+
+
+def test_engine_joins_split_pieces_and_flags_them():
+    fake = ScriptedTranslator(rule=lambda text, options: text.upper(), max_input_tokens=20)
+    sentence = ", ".join(f"bagian {i} kalimat" for i in range(30))
+    [result] = TranslationEngine(fake).translate([sentence])
+    assert result.en == sentence.upper()
+    assert any(flag.startswith("split:") for flag in result.flags)
+
+
+@pytest.mark.parametrize(
+    "source, output, reason",
+    [
+        ("NATO mengirim pasukan ke Ukraina.", "", "empty"),
+        ("NATO mengirim pasukan ke Ukraina.", "  ", "empty"),
+        ("NATO mengirim pasukan ke Ukraina.", "NATO mengirim pasukan ke Ukraina.", "echo"),
+        ("Pasukan dikirim.", "the the the the the the the the", "loop"),
+        ("Pasukan dikirim.", "troops were sent and sent and sent and sent and sent", "loop"),
+        ("Ya.", "Yes, and this is a very long invented continuation that goes on far beyond the source text.", "too-long"),
+    ],
+)
+def test_degeneracy_detects_bad_output(source, output, reason):
+    assert degeneracy(source, output) == reason
+
+
+@pytest.mark.parametrize(
+    "source, output",
+    [
+        ("NATO mengirim pasukan ke Ukraina.", "NATO sent troops to Ukraine."),
+        ("Jens Stoltenberg.", "Jens Stoltenberg."),  # names only: identical output is correct
+        ("Harga naik 5%, 5%, 5%.", "Prices rose 5%, 5%, 5%."),
+    ],
+)
+def test_degeneracy_accepts_good_output(source, output):
+    assert degeneracy(source, output) is None
+
+
+def test_degenerate_output_is_retried_with_repetition_guards():
+    def rule(text, options):
+        return "loop loop loop loop loop loop loop loop" if options.no_repeat_ngram_size == 0 else "A fine sentence."
+
+    fake = ScriptedTranslator(rule=rule)
+    [result] = TranslationEngine(fake).translate(["Kalimat yang baik sekali."])
+    assert result.en == "A fine sentence."
+    assert result.flags == []
+    assert fake.batches[1][1].no_repeat_ngram_size == 3 and fake.batches[1][1].repetition_penalty > 1
+
+
+def test_still_degenerate_after_retry_is_flagged():
+    fake = ScriptedTranslator(rule=lambda text, options: "")
+    [result] = TranslationEngine(fake).translate(["Kalimat yang baik sekali."])
+    assert result.flags == ["degenerate:empty"]
+    assert len(fake.batches) == 2
+
+
+def test_sentence_cache_only_sends_misses_to_the_model(tmp_path):
+    cache = ResultCache(tmp_path / "c")
+    fake = ScriptedTranslator()
+    loads = []
+
+    def engine():
+        loads.append(1)
+        return TranslationEngine(fake)
+
+    first = translate_segments(["satu", "dua"], contexts=None, engine=engine, model_key=["m"], cache=cache)
+    second = translate_segments(["dua", "tiga"], contexts=None, engine=engine, model_key=["m"], cache=cache)
+    assert [r.en for r in first] == ["EN(satu)", "EN(dua)"]
+    assert [r.en for r in second] == ["EN(dua)", "EN(tiga)"]
+    assert [b for b, _ in fake.batches] == [["satu", "dua"], ["tiga"]]
+
+    loads.clear()
+    again = translate_segments(["satu", "tiga"], contexts=None, engine=engine, model_key=["m"], cache=cache)
+    assert [r.en for r in again] == ["EN(satu)", "EN(tiga)"]
+    assert loads == []  # fully cached: the model is never even constructed
+    other_model = translate_segments(["satu"], contexts=None, engine=engine, model_key=["other"], cache=cache)
+    assert loads == [1] and other_model[0].en == "EN(satu)"
+    cache.close()
