@@ -1,0 +1,230 @@
+"""The `summarizer` command line: parse options, build a Config, run the pipeline, render.
+
+Kept thin and light: nothing heavy (torch, transformers, the pipeline itself) is imported at module
+level, so `summarizer --help` starts fast. Known failures become one stderr line and an exit code
+(0 all good, 1 some articles failed, 2 usage/setup error); SUMMARIZER_DEBUG=1 shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+
+from summarizer.errors import SummarizerError, UsageError
+
+app = typer.Typer(
+    name="summarizer",
+    help="Indonesian news -> faithful English translations and source-grounded key-fact summaries, "
+    "on local models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+cache_app = typer.Typer(help="Inspect and maintain the on-disk result cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+def _register_subcommands() -> None:
+    """Command groups that live in their own modules (each as light to import as this one)."""
+    from summarizer.cli_eval import eval_command
+    from summarizer.cli_models import app as models_app
+
+    app.add_typer(models_app, name="models", help="List, inspect and download models.")
+    app.command("eval")(eval_command)
+
+
+_register_subcommands()
+
+# ----------------------------------------------------------------------------- shared options
+
+Paths = Annotated[Optional[list[str]], typer.Argument(help="Files, directories (recursive: .txt .md .html .htm) or '-' for stdin.", show_default=False)]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl, json, md or text.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write one file per article plus index.jsonl into DIR instead of stdout.")]
+MtModelOpt = Annotated[Optional[str], typer.Option("--mt-model", help="Translation model: preset, hub id[@rev], local dir or .gguf [env SUMMARIZER_MT_MODEL].", show_default=False)]
+LlmOpt = Annotated[Optional[str], typer.Option("--llm", help="Summary model: preset, hub id[@rev], local dir or .gguf [env SUMMARIZER_LLM].", show_default=False)]
+CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", help="Cache directory [env SUMMARIZER_CACHE_DIR; default ./cache].", show_default=False)]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
+RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Recompute everything and overwrite cached results.")]
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads for the models.", show_default=False)]
+BeamsOpt = Annotated[int, typer.Option("--beams", min=1, max=16, help="Beam size (1 = greedy).")]
+QuantizeOpt = Annotated[str, typer.Option("--quantize", help="none, or int8 (dynamic int8 Linear layers on CPU).")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="auto, float32 or bfloat16.")]
+PickleOpt = Annotated[bool, typer.Option("--allow-pickle", help="Allow pickled (.bin) weights. Only for models you trust.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no per-article messages on stderr.")]
+ProgressOpt = Annotated[bool, typer.Option("--progress", help="Show a progress bar even when stderr is not a terminal.")]
+
+FORMATS = ("jsonl", "json", "md", "text")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Known failures -> one line on stderr and their exit code; tracebacks only with SUMMARIZER_DEBUG."""
+    try:
+        yield
+    except SummarizerError as exc:
+        if os.environ.get("SUMMARIZER_DEBUG"):
+            raise
+        typer.echo(f"summarizer: error: {exc.one_line()}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _config(task: str, **values: object):
+    from pydantic import ValidationError
+
+    from summarizer.config import Config
+
+    given = {k: v for k, v in values.items() if v is not None}
+    try:
+        return Config(task=task, **given)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = ".".join(str(p) for p in problem["loc"])
+        raise UsageError(f"invalid --{field.replace('_', '-')}: {problem['msg']}") from None
+
+
+def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: bool, progress: bool,
+         **settings: object) -> None:
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown --format {fmt!r}", hint=f"use one of: {', '.join(FORMATS)}")
+    config = _config(task, **settings)
+
+    from summarizer.batch import run_batch
+    from summarizer.ingest import discover
+
+    if not paths:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("no input given", hint="pass files or directories, or pipe an article into stdin")
+        paths = ["-"]
+    stdin = sys.stdin.buffer if "-" in paths else None
+    docs = discover(paths, stdin=stdin)
+    if not docs:
+        raise UsageError(f"no articles found in {' '.join(paths)}", hint="inputs are .txt, .md, .html or .htm files")
+    show_progress = not quiet and (progress or sys.stderr.isatty())
+    failed = run_batch(docs, config, fmt=fmt, out=out, quiet=quiet, show_progress=show_progress)
+    if failed:
+        raise typer.Exit(1)
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@app.command()
+def translate(
+    paths: Paths = None, format: FormatOpt = "jsonl", out: OutOpt = None, mt_model: MtModelOpt = None,
+    cache_dir: CacheDirOpt = None, no_cache: NoCacheOpt = False, refresh: RefreshOpt = False,
+    threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
+    allow_pickle: PickleOpt = False, quiet: QuietOpt = False, progress: ProgressOpt = False,
+) -> None:
+    """Translate Indonesian articles into English (one JSON record per article)."""
+    with user_errors():
+        _run("translate", paths, format, out, quiet, progress, mt_model=mt_model, cache_dir=cache_dir,
+             use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams, quantize=quantize,
+             dtype=dtype, allow_pickle=allow_pickle)
+
+
+@app.command()
+def summarize(
+    paths: Paths = None, format: FormatOpt = "jsonl", out: OutOpt = None, mt_model: MtModelOpt = None,
+    llm: LlmOpt = None,
+    strict: Annotated[bool, typer.Option("--strict/--lenient", help="Drop unsupported summary items (strict) or keep them flagged (lenient).")] = True,
+    cache_dir: CacheDirOpt = None, no_cache: NoCacheOpt = False, refresh: RefreshOpt = False,
+    threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
+    allow_pickle: PickleOpt = False, quiet: QuietOpt = False, progress: ProgressOpt = False,
+) -> None:
+    """Translate and summarise articles into structured, source-cited key facts."""
+    with user_errors():
+        _run("summarize", paths, format, out, quiet, progress, mt_model=mt_model, llm=llm, strict=strict,
+             cache_dir=cache_dir, use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams,
+             quantize=quantize, dtype=dtype, allow_pickle=allow_pickle)
+
+
+@app.command()
+def schema(
+    record: Annotated[bool, typer.Option("--record", help="The schema of a whole output record instead of the summary.")] = False,
+) -> None:
+    """Print the JSON Schema of the summary (or of a whole record)."""
+    import json
+
+    from summarizer.schema import Record, Summary
+
+    typer.echo(json.dumps((Record if record else Summary).model_json_schema(), indent=2, ensure_ascii=False))
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+def _open_cache(cache_dir: Path | None):
+    from summarizer.cache import ResultCache
+    from summarizer.config import default_cache_dir
+
+    directory = cache_dir or default_cache_dir()
+    return ResultCache(directory, warn=lambda message: typer.echo(f"summarizer: warning: {message}", err=True))
+
+
+@cache_app.command("stats")
+def cache_stats(cache_dir: CacheDirOpt = None, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Entries, size on disk and the last run's hits and misses."""
+    import json
+
+    cache = _open_cache(cache_dir)
+    stats = cache.stats()
+    cache.close()
+    if json_output:
+        typer.echo(json.dumps(stats, indent=2))
+        return
+    typer.echo(f"directory: {stats['directory']}")
+    typer.echo(f"entries:   {stats.get('entries', 0)}  {stats.get('entries_per_stage', {})}")
+    typer.echo(f"size:      {stats.get('size_bytes', 0) / 2**20:.1f} MiB")
+    last = stats.get("last_run")
+    if last:
+        typer.echo(f"last run:  hits {last['hits']}  misses {last['misses']}")
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: CacheDirOpt = None) -> None:
+    """Remove every cached result."""
+    cache = _open_cache(cache_dir)
+    removed = cache.clear()
+    cache.close()
+    typer.echo(f"removed {removed} entries")
+
+
+@cache_app.command("prune")
+def cache_prune(
+    older_than: Annotated[str, typer.Option("--older-than", help="Age such as 30d, 12h or 90m.")],
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Remove results stored longer ago than --older-than."""
+    with user_errors():
+        seconds = parse_age(older_than)
+        cache = _open_cache(cache_dir)
+        removed = cache.prune(seconds)
+        cache.close()
+        typer.echo(f"removed {removed} entries older than {older_than}")
+
+
+def parse_age(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    number, unit = text[:-1], text[-1:].lower()
+    try:
+        if unit in units and float(number) >= 0:
+            return float(number) * units[unit]
+    except ValueError:
+        pass
+    raise UsageError(f"cannot read the age {text!r}", hint="use a number and a unit, e.g. 30d, 12h, 90m")
+
+
+def main() -> None:
+    """Console-script entry point: SIGTERM ends a batch as cleanly as Ctrl-C does."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("summarizer: interrupted; finished articles are cached, rerun to resume", err=True)
+        sys.exit(130)

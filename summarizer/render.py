@@ -1,0 +1,194 @@
+"""Render stage: records as JSON Lines, JSON, an analyst brief in Markdown, or plain English text; and the
+`--out DIR` writer, which never leaves a half-written file behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Literal, TextIO
+
+from summarizer.schema import Record, Summary
+
+Format = Literal["jsonl", "json", "md", "text"]
+EXTENSIONS = {"jsonl": ".json", "json": ".json", "md": ".md", "text": ".txt"}
+
+
+def record_json(record: Record, indent: int | None = None) -> str:
+    return record.model_dump_json(indent=indent)
+
+
+class StreamWriter:
+    """Writes records to a stream as they finish, so a pipe consumer sees each article immediately."""
+
+    def __init__(self, stream: TextIO, fmt: Format):
+        self.stream, self.fmt, self.count = stream, fmt, 0
+
+    def write(self, record: Record) -> None:
+        if self.fmt == "jsonl":
+            text = record_json(record) + "\n"
+        elif self.fmt == "json":
+            text = ("[\n" if self.count == 0 else ",\n") + record_json(record, indent=2)
+        else:
+            text = ("\n---\n\n" if self.count else "") + render_text(record, self.fmt)
+        self.stream.write(text)
+        self.stream.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.stream.write("[]\n" if self.count == 0 else "\n]\n")
+            self.stream.flush()
+
+
+class DirectoryWriter:
+    """`--out DIR`: one file per article plus index.jsonl, every file written to a temp file and renamed."""
+
+    def __init__(self, directory: Path, fmt: Format):
+        self.directory, self.fmt = Path(directory), fmt
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.index: list[dict] = []
+
+    def write(self, record: Record) -> None:
+        name = _file_name(record, self.fmt)
+        body = record_json(record, indent=2) + "\n" if self.fmt in ("json", "jsonl") else render_text(record, self.fmt)
+        atomic_write(self.directory / name, body)
+        self.index.append({
+            "source": record.source, "id": record.id, "file": name,
+            "error": record.error.model_dump() if record.error else None, "warnings": len(record.warnings),
+        })
+
+    def close(self) -> None:
+        """Write the index (also after an interruption, for whatever finished)."""
+        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in self.index)
+        atomic_write(self.directory / "index.jsonl", lines)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Temp file in the same directory + rename: readers see the old file or the new one, never half."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _file_name(record: Record, fmt: Format) -> str:
+    stem = "stdin" if record.source == "-" else Path(record.source).stem
+    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "article"
+    return f"{stem}-{(record.id or 'error')[:8]}{EXTENSIONS[fmt]}"
+
+
+# ----------------------------------------------------------------------------- human formats
+
+
+def render_text(record: Record, fmt: Format) -> str:
+    return render_markdown(record) if fmt == "md" else render_plain(record)
+
+
+def render_plain(record: Record) -> str:
+    """Plain English: the translation (and, when summarised, the summary first)."""
+    if record.error:
+        return f"[{record.source}] error: {record.error.message}\n"
+    parts: list[str] = []
+    if record.summary:
+        s = record.summary
+        parts += [s.headline, s.one_line, s.summary]
+        parts += ["\n".join(f"- {point.text}" for point in s.key_points)] if s.key_points else []
+    elif record.translation:
+        if record.translation.title:
+            parts.append(record.translation.title)
+        parts.append(record.translation.text)
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def render_markdown(record: Record) -> str:
+    """An analyst brief: what the article says, where each fact comes from, and what to double-check."""
+    if record.error:
+        return f"## {record.source}\n\n**Error** ({record.error.type}): {record.error.message}\n"
+    s = record.summary
+    heading = (s.headline if s else None) or (record.translation.title if record.translation else None)
+    lines = [f"# {heading or record.title or record.source}", "", _byline(record), ""]
+    if s:
+        lines += _summary_markdown(s)
+    elif record.translation:
+        lines += [record.translation.text, ""]
+    if record.warnings:
+        lines += ["## Warnings", ""]
+        lines += [f"- {('`' + w.sentence + '` ') if w.sentence else ''}**{w.code}**: {w.message}" for w in record.warnings]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _byline(record: Record) -> str:
+    bits = []
+    if record.dateline:
+        bits.append(", ".join(b for b in (record.dateline.place, record.dateline.outlet) if b) or record.dateline.text)
+    if record.published:
+        bits.append(record.published)
+    bits.append(f"source: `{record.source}`")
+    if record.title:
+        bits.append(f"original title: *{record.title}*")
+    return " · ".join(bits)
+
+
+def _cite(sources: list[str]) -> str:
+    return f" [{', '.join(sources)}]" if sources else ""
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return out + [""]
+
+
+def _summary_markdown(s: Summary) -> list[str]:
+    lines = [f"> {s.one_line}", "", s.summary, ""]
+    if s.key_points:
+        lines += ["## Key points", ""]
+        lines += [f"- {p.text}{_cite(p.sources)}{_flags(p.issues)}" for p in s.key_points]
+        lines.append("")
+    sections = [
+        ("People", ["Name", "Role", "Affiliation", "Sources"],
+         [[p.name, p.role, p.affiliation, ", ".join(p.sources) + _flags(p.issues)] for p in s.people]),
+        ("Organizations", ["Name", "Sources"], [[o.name, ", ".join(o.sources) + _flags(o.issues)] for o in s.organizations]),
+        ("Locations", ["Name", "Sources"], [[loc.name, ", ".join(loc.sources) + _flags(loc.issues)] for loc in s.locations]),
+        ("Numbers", ["Value", "Unit", "What", "Sources"],
+         [[_number(n.value), n.unit, n.what, ", ".join(n.sources) + _flags(n.issues)] for n in s.numbers]),
+        ("Dates", ["Date", "ISO", "What", "Sources"],
+         [[d.text, d.iso, d.what, ", ".join(d.sources) + _flags(d.issues)] for d in s.dates]),
+    ]
+    for title, header, rows in sections:
+        if rows:
+            lines += [f"## {title}", "", *_table(header, rows)]
+    if s.quotes:
+        lines += ["## Quotes", ""]
+        for q in s.quotes:
+            lines += [f"> “{q.text_en}”", f"> — {q.speaker or 'unattributed'}{_cite(q.sources)}{_flags(q.issues)}",
+                      f"> *{q.text_id}*", ""]
+    if s.topics:
+        lines += [f"**Topics:** {', '.join(s.topics)}", ""]
+    if s.grounding:
+        g = s.grounding
+        lines += [f"*Grounding ({g.mode}): {g.checked} items checked, {g.unsupported} unsupported, "
+                  f"{len(g.dropped)} dropped.*", ""]
+    return lines
+
+
+def _flags(issues: list[str]) -> str:
+    return f" ⚠ {'; '.join(issues)}" if issues else ""
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
