@@ -225,6 +225,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         app()
+    except SummarizerError as exc:  # raised by command groups that leave error mapping to the entry point
+        if os.environ.get("SUMMARIZER_DEBUG"):
+            raise
+        typer.echo(f"summarizer: error: {exc.one_line()}", err=True)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         typer.echo("summarizer: interrupted; finished articles are cached, rerun to resume", err=True)
         sys.exit(130)

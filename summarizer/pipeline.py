@@ -46,7 +46,7 @@ class Runtime:
         self.config = config
         self.cache = ResultCache(config.cache_dir, enabled=config.use_cache, refresh=config.refresh, warn=warn)
         self._engine: TranslationEngine | None = None
-        self._chat_model: ChatModel | None = None
+        self._chat_models: dict[str, ChatModel] = {}
 
     @classmethod
     def for_config(cls, config: Config) -> "Runtime":
@@ -81,19 +81,28 @@ class Runtime:
 
     def engine(self) -> TranslationEngine:
         if self._engine is None:
-            from summarizer.models import load_translator
+            from summarizer import models
 
-            self._engine = TranslationEngine(
-                load_translator(self.mt, self.config), beams=self.config.beams, batch_tokens=self.config.batch_tokens
-            )
+            if self.mt.architecture == "causal":
+                from summarizer.models.llm_translator import LLMTranslator
+
+                translator = LLMTranslator(self._chat_model_for(self.mt))
+            else:
+                translator = models.load_translator(self.mt, self.config)
+            self._engine = TranslationEngine(translator, beams=self.config.beams,
+                                             batch_tokens=self.config.batch_tokens)
         return self._engine
 
     def chat_model(self) -> ChatModel:
-        if self._chat_model is None:
-            from summarizer.models import load_chat_model
+        return self._chat_model_for(self.llm)
 
-            self._chat_model = load_chat_model(self.llm, self.config)
-        return self._chat_model
+    def _chat_model_for(self, resolved: ResolvedModel) -> ChatModel:
+        """One loaded LLM per set of weights: an LLM used for both stages is loaded once."""
+        if resolved.fingerprint not in self._chat_models:
+            from summarizer import models
+
+            self._chat_models[resolved.fingerprint] = models.load_chat_model(resolved, self.config)
+        return self._chat_models[resolved.fingerprint]
 
 
 @contextmanager

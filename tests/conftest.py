@@ -15,3 +15,63 @@ def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-home" / "hub"))
     for name in ("SUMMARIZER_MT_MODEL", "SUMMARIZER_LLM"):
         monkeypatch.delenv(name, raising=False)
+
+
+# --------------------------------------------------------------------------- tiny models (session-scoped)
+# Built once per test session into a temporary directory (a few seconds in all) by tests/tiny_models.py.
+# Treat them as read-only: every test shares them.
+
+
+@pytest.fixture(scope="session")
+def _tiny_models_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("tiny-models")
+
+
+def _build_offline(builder, *args):
+    """Session fixtures run before the per-test autouse env; keep the hub offline while building too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("TRANSFORMERS_OFFLINE", "1")
+        return builder(*args)
+
+
+@pytest.fixture(scope="session")
+def tiny_marian_dir(_tiny_models_root):
+    from tiny_models import build_marian
+
+    return _build_offline(build_marian, _tiny_models_root / "marian")
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb_dir(_tiny_models_root):
+    from tiny_models import build_nllb
+
+    return _build_offline(build_nllb, _tiny_models_root / "nllb")
+
+
+@pytest.fixture(scope="session")
+def tiny_m2m100_dir(_tiny_models_root):
+    from tiny_models import build_m2m100
+
+    return _build_offline(build_m2m100, _tiny_models_root / "m2m100")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen2_dir(_tiny_models_root):
+    from tiny_models import build_qwen2
+
+    return _build_offline(build_qwen2, _tiny_models_root / "qwen2")
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf_path(_tiny_models_root, tiny_qwen2_dir):
+    from tiny_models import build_gguf
+
+    return _build_offline(build_gguf, _tiny_models_root / "gguf", tiny_qwen2_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_pickle_only_dir(_tiny_models_root, tiny_qwen2_dir):
+    from tiny_models import build_pickle_only
+
+    return _build_offline(build_pickle_only, _tiny_models_root / "pickle-only", tiny_qwen2_dir)

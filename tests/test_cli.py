@@ -139,6 +139,7 @@ def test_cached_rerun_never_constructs_a_model(tmp_path, tiny_marian_dir, monkey
         raise AssertionError("a cached rerun must not load a model")
 
     monkeypatch.setattr(models, "load_translator", refuse)
+    monkeypatch.setattr(models, "load_chat_model", refuse)
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0, second.output
     records = [json.loads(line) for line in second.stdout.splitlines()]

@@ -1,0 +1,1 @@
+"""Prompt templates (package data), loaded with importlib.resources.files("summarizer.prompts")."""
