@@ -35,6 +35,12 @@ NEW_TOKENS_SLACK = 16
 # Retry settings for degenerate output: block exact 3-gram repeats and damp repetition.
 SAFER_OPTIONS = {"no_repeat_ngram_size": 3, "repetition_penalty": 1.3}
 
+# Instruction LLMs sometimes talk about the task instead of (or besides) doing it: "The English
+# translation is: ...", "This translation maintains the original meaning...". Such words in the output,
+# when the source says nothing about translating, mark commentary.
+_COMMENTARY = re.compile(r"\b(translation|translated|translate|original (?:indonesian )?text|indonesian text)\b", re.I)
+_SOURCE_ABOUT_TRANSLATION = re.compile(r"terjemah|translat", re.I)
+
 _CLAUSE_BREAKS = re.compile(
     r"(?<=[;:])\s+|(?<=,)\s+|\s+(?=(?:dan|tetapi|namun|sedangkan|sehingga|karena|yang|serta|atau|meski)\b)"
 )
@@ -61,6 +67,8 @@ def degeneracy(source: str, output: str) -> str | None:
         return "loop"
     if len(text) > 3 * len(source) + 40:
         return "too-long"
+    if _COMMENTARY.search(text) and not _SOURCE_ABOUT_TRANSLATION.search(source):
+        return "commentary"
     return None
 
 

@@ -98,6 +98,8 @@ def test_engine_joins_split_pieces_and_flags_them():
         ("Pasukan dikirim.", "the the the the the the the the", "loop"),
         ("Pasukan dikirim.", "troops were sent and sent and sent and sent and sent", "loop"),
         ("Ya.", "Yes, and this is a very long invented continuation that goes on far beyond the source text.", "too-long"),
+        ("NATO bersiap.", "The English translation is: NATO is preparing.", "commentary"),
+        ("NATO bersiap.", "NATO is preparing. This translation keeps the original meaning.", "commentary"),
     ],
 )
 def test_degeneracy_detects_bad_output(source, output, reason):
@@ -110,6 +112,7 @@ def test_degeneracy_detects_bad_output(source, output, reason):
         ("NATO mengirim pasukan ke Ukraina.", "NATO sent troops to Ukraine."),
         ("Jens Stoltenberg.", "Jens Stoltenberg."),  # names only: identical output is correct
         ("Harga naik 5%, 5%, 5%.", "Prices rose 5%, 5%, 5%."),
+        ("Buku itu diterjemahkan ke bahasa Inggris.", "The book was translated into English."),
     ],
 )
 def test_degeneracy_accepts_good_output(source, output):
