@@ -86,7 +86,9 @@ def list_models(as_json: JsonOpt = False) -> None:
             row["languages"],
             "yes" if row["local"] else "no",
         )
-    Console().print(table)
+    # A pipe or a narrow terminal would squash the columns into unreadable slivers: never go below 160.
+    console = Console()
+    Console(width=max(console.width, 160)).print(table)
 
 
 @app.command()
