@@ -1,0 +1,278 @@
+"""One benchmark configuration, run in its own process so that its peak RSS is its own.
+
+    python bench/worker.py SPEC.json RESULT.json
+
+SPEC["kind"] picks the measurement: "naive" (one sentence at a time through plain transformers
+`generate`, fp32: the baseline), "engine" (our TranslationEngine via load_translator), "quality"
+(`summarizer eval`'s evaluate() on aligned lines) or "summary" (grammar-constrained summary generation
+against the same prompt and token count unconstrained).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+_forced: dict[str, int] = {}
+
+
+def force_new_tokens(count: int) -> None:
+    """Make every `generate` call produce exactly `count` new tokens (min = max), so that configurations
+    that stop at different points (EOS, the engine's length bound) still do the same amount of work."""
+    from transformers.generation.utils import GenerationMixin
+
+    if not _forced:
+        original = GenerationMixin.generate
+
+        def generate(self, *args: Any, **kwargs: Any):
+            kwargs.pop("max_length", None)
+            kwargs["max_new_tokens"] = kwargs["min_new_tokens"] = _forced["count"]
+            return original(self, *args, **kwargs)
+
+        GenerationMixin.generate = generate
+    _forced["count"] = count
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _set_threads(threads: int) -> None:
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(threads)
+
+
+def _resolve(spec: str, task: str, config: Any):
+    from summarizer.models import resolve_model
+
+    return resolve_model(spec, task, config)
+
+
+def _local_dir(resolved: Any) -> Path:
+    """Where transformers can load the resolved model from, offline."""
+    if resolved.kind in ("preset", "hub"):
+        from summarizer.models.resolve import local_snapshot_dir
+
+        return local_snapshot_dir(resolved)
+    return Path(resolved.location)
+
+
+def _naive_inputs(tokenizer: Any, resolved: Any, sentence: str) -> dict[str, Any]:
+    if resolved.architecture == "causal":
+        # The exact conversation the product's LLM translator sends (no context), through the chat template.
+        from summarizer.models.llm_translator import TranslationPrompt
+
+        prompt = tokenizer.apply_chat_template(TranslationPrompt.load().conversation(sentence, None),
+                                               add_generation_prompt=True, tokenize=False)
+        return dict(tokenizer(prompt, return_tensors="pt", add_special_tokens=False))
+    return dict(tokenizer(sentence, return_tensors="pt"))
+
+
+def _target_token(tokenizer: Any, resolved: Any) -> int | None:
+    target = resolved.settings.get("tgt_lang")
+    if not target:
+        return None
+    if hasattr(tokenizer, "get_lang_id"):
+        return tokenizer.get_lang_id(target)
+    return tokenizer.convert_tokens_to_ids(target)
+
+
+def _config(spec: dict[str, Any], **values: Any) -> Any:
+    """The product's Config for this run. The cache directory is the benchmark's own, with `refresh` on:
+    no result is ever read from it (every sentence is translated), while a GGUF's dequantised weights
+    are still reused between runs (loading is not what we time, and it takes ~28 s)."""
+    from summarizer.config import Config
+
+    return Config(threads=spec["threads"], cache_dir=spec["cache_dir"], use_cache=True, refresh=True, **values)
+
+
+def run_naive(spec: dict[str, Any]) -> dict[str, Any]:
+    """The baseline: fp32, one sentence per `generate` call, nothing else."""
+    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    _set_threads(spec["threads"])
+    config = _config(spec, mt_model=spec["model"], dtype="float32")
+    resolved = _resolve(spec["model"], "translation", config)
+    directory = _local_dir(resolved)
+    load_kwargs: dict[str, Any] = {"gguf_file": resolved.gguf_file} if resolved.gguf_file else {}
+    languages = {k: v for k, v in resolved.settings.items() if k in ("src_lang", "tgt_lang")}
+    started = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(str(directory), **load_kwargs, **languages)
+    auto = AutoModelForCausalLM if resolved.architecture == "causal" else AutoModelForSeq2SeqLM
+    model = auto.from_pretrained(str(directory), dtype="float32", **load_kwargs).eval()
+    load_seconds = time.perf_counter() - started
+    extra: dict[str, Any] = {"repetition_penalty": 1.0}  # as the product: no model-shipped penalties
+    forced_bos = _target_token(tokenizer, resolved)
+    if forced_bos is not None:
+        extra["forced_bos_token_id"] = forced_bos
+    if resolved.architecture == "causal":
+        extra["pad_token_id"] = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    import torch
+
+    def translate(sentence: str, new_tokens: int) -> tuple[str, int]:
+        inputs = _naive_inputs(tokenizer, resolved, sentence)
+        with torch.inference_mode():
+            output = model.generate(**inputs, max_new_tokens=new_tokens, min_new_tokens=new_tokens, num_beams=1,
+                                    do_sample=False, **extra)
+        prompt_length = inputs["input_ids"].shape[1] if resolved.architecture == "causal" else 0
+        return tokenizer.decode(output[0][prompt_length:], skip_special_tokens=True), output.shape[1] - prompt_length
+
+    translate(spec["sentences"][0], 2)  # warm-up: first-call allocations are not throughput
+    source_tokens = sum(len(tokenizer(s)["input_ids"]) for s in spec["sentences"])
+    started = time.perf_counter()
+    outputs = [translate(s, spec["new_tokens"])[0] for s in spec["sentences"]]
+    seconds = time.perf_counter() - started
+    return _throughput(spec, outputs, seconds, load_seconds, source_tokens, resolved)
+
+
+def run_engine(spec: dict[str, Any]) -> dict[str, Any]:
+    """Our engine exactly as the product builds it, under the configuration's dtype/quantize."""
+    import summarizer.translate as translate_module
+    from summarizer.models import load_translator
+
+    _set_threads(spec["threads"])
+    config = _config(spec, mt_model=spec["model"], dtype=spec["dtype"], quantize=spec["quantize"])
+    resolved = _resolve(spec["model"], "translation", config)
+    started = time.perf_counter()
+    translator = load_translator(resolved, config)
+    load_seconds = time.perf_counter() - started
+    engine = translate_module.TranslationEngine(translator, beams=1, batch_tokens=config.batch_tokens)
+    # Forced lengths make every output run past its natural end, which the degenerate-output guard would
+    # (rightly) retry: measure decoding alone. The quality section runs the full engine.
+    translate_module.degeneracy = lambda source, output: None
+    force_new_tokens(2)
+    engine.translate(spec["sentences"][:1])  # warm-up
+    force_new_tokens(spec["new_tokens"])
+    started = time.perf_counter()
+    results = engine.translate(spec["sentences"])
+    seconds = time.perf_counter() - started
+    source_tokens = sum(translator.token_counts(spec["sentences"]))
+    return _throughput(spec, [r.en for r in results], seconds, load_seconds, source_tokens, resolved)
+
+
+def _throughput(spec: dict[str, Any], outputs: Sequence[str], seconds: float, load_seconds: float,
+                source_tokens: int, resolved: Any) -> dict[str, Any]:
+    sentences = len(spec["sentences"])
+    return {
+        "model": resolved.display,
+        "architecture": resolved.architecture,
+        "sentences": sentences,
+        "new_tokens_per_sentence": spec["new_tokens"],
+        "seconds": seconds,
+        "load_seconds": load_seconds,
+        "source_tokens": source_tokens,
+        "source_tokens_per_second": source_tokens / seconds,
+        "generated_tokens_per_second": sentences * spec["new_tokens"] / seconds,
+        "sentences_per_second": sentences / seconds,
+        "outputs": list(outputs),
+    }
+
+
+def run_quality(spec: dict[str, Any]) -> dict[str, Any]:
+    """evaluate() (the code behind `summarizer eval`) on the first N aligned lines, full engine."""
+    from summarizer.evaluate import EvalDocument, EvalSet, evaluate
+
+    _set_threads(spec["threads"])
+    config = _config(spec, mt_model=spec["model"], dtype=spec["dtype"], quantize=spec["quantize"])
+    documents = [EvalDocument(f"line{n}", [s], [r]) for n, (s, r) in enumerate(zip(spec["sentences"], spec["references"]), 1)]
+    result = evaluate(EvalSet("lines", documents), config)
+    return {"report": result.report, "outputs": [doc[0] for doc in result.hypotheses]}
+
+
+class _RecordingChat:
+    """Wraps a ChatModel: times each `chat` call (grammar compilation happens before it) and keeps the
+    conversation and reply, so the unconstrained run can replay the same prompt."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.resolved, self.context_length = model.resolved, model.context_length
+        self.tokenizer, self.vocab_size = model.tokenizer, model.vocab_size
+        self.calls: list[dict[str, Any]] = []
+
+    def token_count(self, text: str) -> int:
+        return self.model.token_count(text)
+
+    def chat(self, conversations, options, logits_processors=None):
+        started = time.perf_counter()
+        replies = self.model.chat(conversations, options, logits_processors)
+        seconds = time.perf_counter() - started
+        self.calls.append({"conversations": conversations, "options": options, "seconds": seconds,
+                           "replies": replies})
+        return replies
+
+
+def _generated_tokens(tokenizer: Any, reply: str) -> int:
+    return len(tokenizer(reply, add_special_tokens=False)["input_ids"]) + 1  # + the end-of-turn token
+
+
+def run_summary(spec: dict[str, Any]) -> dict[str, Any]:
+    """Grammar-constrained summary of one English news document (NTREX reference side, so no MT is
+    involved), then the same prompt unconstrained for the same number of tokens."""
+    from summarizer import summarize
+    from summarizer.models import load_chat_model
+    from summarizer.models.base import DecodeOptions
+    from summarizer.schema import Sentence
+
+    _set_threads(spec["threads"])
+    config = _config(spec, task="summarize", llm=spec["model"], dtype=spec["dtype"])
+    resolved = _resolve(spec["model"], "summary", config)
+    started = time.perf_counter()
+    model = load_chat_model(resolved, config)
+    load_seconds = time.perf_counter() - started
+    sentences = [Sentence(id=f"p1.s{n}", text=source, en=english)
+                 for n, (source, english) in enumerate(zip(spec["sentences"], spec["references"]), 1)]
+    recorder = _RecordingChat(model)
+    started = time.perf_counter()
+    summarize.summarize_article(sentences, title_en=None, published=None, dateline=None, model=recorder)
+    summarize_seconds = time.perf_counter() - started
+
+    constrained_seconds = sum(call["seconds"] for call in recorder.calls)
+    tokens = sum(_generated_tokens(model.tokenizer, call["replies"][0]) for call in recorder.calls)
+    prompt_tokens = sum(model.token_count(m["content"]) for call in recorder.calls for m in call["conversations"][0])
+    free_seconds = 0.0
+    for call in recorder.calls:
+        force_new_tokens(_generated_tokens(model.tokenizer, call["replies"][0]))
+        started = time.perf_counter()
+        model.chat(call["conversations"], DecodeOptions(max_new_tokens=call["options"].max_new_tokens))
+        free_seconds += time.perf_counter() - started
+    return {
+        "model": resolved.display,
+        "dtype": spec["dtype"],
+        "load_seconds": load_seconds,
+        "calls": len(recorder.calls),
+        "prompt_tokens": prompt_tokens,
+        "generated_tokens": tokens,
+        "summarize_seconds": summarize_seconds,
+        "constrained_seconds": constrained_seconds,
+        "unconstrained_seconds": free_seconds,
+        "constrained_tokens_per_second": tokens / constrained_seconds,
+        "unconstrained_tokens_per_second": tokens / free_seconds,
+        "grammar_overhead": constrained_seconds / free_seconds - 1,
+    }
+
+
+RUNNERS = {"naive": run_naive, "engine": run_engine, "quality": run_quality, "summary": run_summary}
+
+
+def main(spec_path: str, result_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    result = RUNNERS[spec["kind"]](spec)
+    result["worker_peak_rss_mb"] = _peak_rss_mb()
+    Path(result_path).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])

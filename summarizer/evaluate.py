@@ -1,0 +1,317 @@
+"""`summarizer eval`: translation quality, fidelity and speed on a parallel test set.
+
+Why it goes through the product's own path (Runtime, TranslationEngine, sentence cache) rather than a
+separate decoding loop: the scores then describe what users get, with the same batching, splitting,
+degenerate-output guard, model loading and settings. Scores are sacrebleu's corpus BLEU and chrF with
+their signatures, so they can be compared with published numbers; fidelity rates come from the same
+check.check_translation warnings users see on their records.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal, Sequence
+
+from summarizer.config import Config
+from summarizer.errors import UsageError
+from summarizer.schema import Sentence
+
+# Fields of one --docs JSONL record (the NTREX-128 document file's layout).
+DOC_SOURCE_FIELD = "ind_sentences"
+DOC_REFERENCE_FIELD = "eng_sentences"
+DOC_ID_FIELD = "doc_id"
+# Sentences handed to the engine per call. Large enough that length-sorted batches stay full (a batch is
+# ~16 news sentences), small enough for a progress bar that moves and a cache that fills as we go.
+TRANSLATE_CHUNK = 256
+# Issue codes that mean a source number did not come through intact: absent, mangled ("40.000" ->
+# "40", or left in Indonesian notation an English reader misreads), or the whole translation is empty.
+NUMBER_LOSS_CODES = frozenset({"number-missing", "number-format", "empty-translation"})
+
+
+@dataclass(frozen=True)
+class EvalDocument:
+    """Aligned source and reference sentences of one document (one line in line-aligned mode)."""
+
+    doc_id: str
+    sources: list[str]
+    references: list[str]
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    mode: Literal["lines", "documents"]
+    documents: list[EvalDocument]
+    description: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sentence_count(self) -> int:
+        return sum(len(d.sources) for d in self.documents)
+
+
+@dataclass
+class EvalResult:
+    report: dict[str, Any]
+    hypotheses: list[list[str]]  # per document, per sentence
+
+
+# --------------------------------------------------------------------------- reading test sets
+
+
+def _read_lines(path: Path, option: str) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {option} {path}: {exc}", hint="pass a UTF-8 text file, one segment a line") from None
+
+
+def read_line_pairs(src: Path, ref: Path, limit: int | None = None) -> EvalSet:
+    """Line-aligned source and reference files; `limit` keeps the first N lines.
+
+    Raises:
+        UsageError: a file is unreadable or the two files have different numbers of lines.
+    """
+    sources, references = _read_lines(src, "--src"), _read_lines(ref, "--ref")
+    if len(sources) != len(references):
+        raise UsageError(
+            f"--src {src} has {len(sources)} lines but --ref {ref} has {len(references)}",
+            hint="the files must be line-aligned: line N of --ref is the translation of line N of --src",
+        )
+    if not sources:
+        raise UsageError(f"--src {src} is empty", hint="pass a file with one source segment a line")
+    pairs = list(zip(sources, references))[:limit]
+    documents = [EvalDocument(f"line{n}", [s], [r]) for n, (s, r) in enumerate(pairs, 1)]
+    return EvalSet("lines", documents, {"src": str(src), "ref": str(ref), "lines_in_files": len(sources)})
+
+
+def read_documents(path: Path, limit: int | None = None) -> EvalSet:
+    """Whole documents from JSONL (one object per line with `ind_sentences` and `eng_sentences` lists of
+    equal length, as in NTREX-128's document file); `limit` keeps the first N documents.
+
+    Raises:
+        UsageError: the file is unreadable, a line is not such an object, or its lists differ in length.
+    """
+    documents: list[EvalDocument] = []
+    total = 0
+    for number, line in enumerate(_read_lines(path, "--docs"), 1):
+        if not line.strip():
+            continue
+        total += 1
+        try:
+            record = json.loads(line)
+            sources, references = record[DOC_SOURCE_FIELD], record[DOC_REFERENCE_FIELD]
+            valid = all(isinstance(x, list) and all(isinstance(s, str) for s in x) for x in (sources, references))
+        except (ValueError, KeyError, TypeError):
+            valid = False
+        if not valid:
+            raise UsageError(
+                f"--docs {path} line {number} is not a document record",
+                hint=f"each line must be a JSON object with string lists {DOC_SOURCE_FIELD!r} and {DOC_REFERENCE_FIELD!r}",
+            )
+        if len(sources) != len(references) or not sources:
+            raise UsageError(
+                f"--docs {path} line {number}: {len(sources)} source sentences but {len(references)} references",
+                hint="each document's source and reference lists must be non-empty and sentence-aligned",
+            )
+        if limit is None or len(documents) < limit:
+            documents.append(EvalDocument(str(record.get(DOC_ID_FIELD) or f"doc{number}"), sources, references))
+    if not documents:
+        raise UsageError(f"--docs {path} holds no documents", hint="pass a JSONL file, one document a line")
+    return EvalSet("documents", documents, {"docs": str(path), "documents_in_file": total})
+
+
+# --------------------------------------------------------------------------- translating
+
+
+@dataclass
+class _Translated:
+    hypotheses: list[list[str]]
+    flags: list[list[list[str]]]
+    translated: int  # sentences that reached the model (cache misses)
+    cached: int
+    seconds: float  # time in the engine: model loading and cache look-ups excluded
+    load_seconds: float
+    source_tokens: int  # of the translated sentences, by the model's tokenizer
+
+
+class _MeasuredEngine:
+    """Stands in for the engine inside translate_segments: times the model work and counts the source
+    tokens of exactly the sentences that reached it (cache hits never do)."""
+
+    def __init__(self, engine: Any):
+        self.engine = engine
+        self.seconds = 0.0
+        self.sentences = 0
+        self.source_tokens = 0
+
+    def translate(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> list[Any]:
+        started = time.perf_counter()
+        results = self.engine.translate(texts, contexts)
+        self.seconds += time.perf_counter() - started
+        self.sentences += len(texts)
+        self.source_tokens += sum(self.engine.translator.token_counts(list(texts)))
+        return results
+
+
+def _translate(dataset: EvalSet, config: Config, progress: Callable[[int], None] | None) -> tuple[_Translated, Any]:
+    from summarizer.pipeline import Runtime
+    from summarizer.translate import translate_segments
+
+    runtime = Runtime(config)
+    measured: _MeasuredEngine | None = None
+    load_seconds = 0.0
+
+    def engine() -> _MeasuredEngine:
+        nonlocal measured, load_seconds
+        if measured is None:
+            started = time.perf_counter()
+            measured = _MeasuredEngine(runtime.engine())
+            load_seconds = time.perf_counter() - started
+        return measured
+
+    try:
+        resolved = runtime.mt  # resolve first: a missing model is a setup error before any work
+        causal = resolved.architecture == "causal"
+        texts: list[str] = []
+        contexts: list[str | None] = []
+        for document in dataset.documents:
+            for index, source in enumerate(document.sources):
+                texts.append(source)
+                # LLM translators get the previous sentence of the document, as in the product.
+                contexts.append(document.sources[index - 1] if causal and index > 0 else None)
+        wanted = [i for i, text in enumerate(texts) if text.strip()]  # blank lines translate to ""
+        outputs: dict[int, Any] = {}
+        for start in range(0, len(wanted), TRANSLATE_CHUNK):
+            chunk = wanted[start:start + TRANSLATE_CHUNK]
+            results = translate_segments(
+                [texts[i] for i in chunk], contexts=[contexts[i] for i in chunk] if causal else None,
+                engine=engine, model_key=runtime.mt_key, cache=runtime.cache,
+            )
+            outputs.update(zip(chunk, results))
+            if progress:
+                progress(len(chunk))
+        if progress and len(wanted) < len(texts):
+            progress(len(texts) - len(wanted))
+    finally:
+        runtime.close()
+
+    hypotheses, flags, position = [], [], 0
+    for document in dataset.documents:
+        results = [outputs.get(i) for i in range(position, position + len(document.sources))]
+        hypotheses.append([r.en if r else "" for r in results])
+        flags.append([list(r.flags) if r else [] for r in results])
+        position += len(document.sources)
+    if measured is None:  # everything came from the cache: the model was never loaded
+        return _Translated(hypotheses, flags, 0, len(wanted), 0.0, 0.0, 0), resolved
+    return _Translated(hypotheses, flags, measured.sentences, len(wanted) - measured.sentences, measured.seconds,
+                       load_seconds, measured.source_tokens), resolved
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def corpus_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[str, Any]:
+    """sacrebleu corpus BLEU and chrF (default settings, one reference) with their signatures."""
+    from sacrebleu.metrics import BLEU, CHRF
+
+    bleu_metric, chrf_metric = BLEU(), CHRF()
+    bleu = bleu_metric.corpus_score(list(hypotheses), [list(references)])
+    chrf = chrf_metric.corpus_score(list(hypotheses), [list(references)])
+    return {
+        "segments": len(hypotheses),
+        "bleu": bleu.score,
+        "chrf": chrf.score,
+        "bleu_brevity_penalty": bleu.bp,
+        "bleu_length_ratio": bleu.ratio,
+        "bleu_signature": str(bleu_metric.get_signature()),
+        "chrf_signature": str(chrf_metric.get_signature()),
+    }
+
+
+def fidelity(dataset: EvalSet, hypotheses: list[list[str]], flags: list[list[list[str]]]) -> dict[str, Any]:
+    """Share of sentences with each warning the product would attach (check.check_translation per
+    document, plus the engine's degenerate/split flags), and the numbers-preserved rate."""
+    from summarizer import check
+    from summarizer.numbers import numbers_in_indonesian
+    from summarizer.pipeline import _flag_issue
+
+    codes_per_sentence: list[set[str]] = []
+    numbers_total = numbers_kept = 0
+    document_issues: Counter[str] = Counter()
+    for document, outputs, doc_flags in zip(dataset.documents, hypotheses, flags):
+        ids = [f"p1.s{n}" for n in range(1, len(document.sources) + 1)]
+        sentences = [Sentence(id=i, text=s, en=h) for i, s, h in zip(ids, document.sources, outputs)]
+        codes: dict[str, set[str]] = {i: set() for i in ids}
+        for issue in check.check_translation(sentences):
+            if issue.sentence in codes:
+                codes[issue.sentence].add(issue.code)
+            else:
+                document_issues[issue.code] += 1
+        for sentence_id, sentence_flags in zip(ids, doc_flags):
+            codes[sentence_id].update(_flag_issue(sentence_id, flag).code for flag in sentence_flags)
+        for sentence_id, source in zip(ids, document.sources):
+            # The numbers check.py demands in a translation: definite, and not small number words.
+            if any(not m.approximate and m.kind != "word" for m in numbers_in_indonesian(source)):
+                numbers_total += 1
+                numbers_kept += not (codes[sentence_id] & NUMBER_LOSS_CODES)
+        codes_per_sentence.extend(codes[i] for i in ids)
+
+    total = len(codes_per_sentence)
+    counts = Counter(code for codes in codes_per_sentence for code in codes)
+    rates = {code: counts[code] / total for code in sorted(counts)}
+    return {
+        "sentences": total,
+        "sentences_with_issues": sum(1 for codes in codes_per_sentence if codes),
+        "issue_counts": dict(sorted(counts.items())),
+        "issue_rates": rates,
+        "document_issue_counts": dict(sorted(document_issues.items())),
+        "sentences_with_numbers": numbers_total,
+        "numbers_preserved_rate": numbers_kept / numbers_total if numbers_total else None,
+        "untranslated_word_rate": rates.get("untranslated-word", 0.0),
+        "length_ratio_outlier_rate": rates.get("length-ratio", 0.0),
+    }
+
+
+# --------------------------------------------------------------------------- the whole evaluation
+
+
+def evaluate(dataset: EvalSet, config: Config, progress: Callable[[int], None] | None = None) -> EvalResult:
+    """Translate `dataset` with the product's engine under `config`, then score it.
+
+    `progress` is called with the number of sentences finished after each chunk.
+    """
+    translated, resolved = _translate(dataset, config, progress)
+    flat_hypotheses = [h for doc in translated.hypotheses for h in doc]
+    flat_references = [r for doc in dataset.documents for r in doc.references]
+    scores: dict[str, Any] = {"sentence": corpus_scores(flat_hypotheses, flat_references), "document": None}
+    if dataset.mode == "documents":
+        scores["document"] = corpus_scores(
+            [" ".join(doc) for doc in translated.hypotheses], [" ".join(d.references) for d in dataset.documents]
+        )
+    seconds = translated.seconds
+    timed = bool(translated.translated and seconds > 0)
+    report = {
+        "dataset": {"mode": dataset.mode, **dataset.description, "documents": len(dataset.documents),
+                    "sentences": dataset.sentence_count},
+        "model": {
+            "spec": resolved.spec, "display": resolved.display, "kind": resolved.kind,
+            "architecture": resolved.architecture, "fingerprint": resolved.fingerprint,
+            "revision": resolved.revision, "dtype": config.dtype, "quantize": config.quantize,
+            "beams": config.beams, "threads": config.threads, "batch_tokens": config.batch_tokens,
+        },
+        "scores": scores,
+        "fidelity": fidelity(dataset, translated.hypotheses, translated.flags),
+        "speed": {
+            "translated_sentences": translated.translated,
+            "cached_sentences": translated.cached,
+            "model_load_seconds": round(translated.load_seconds, 3),
+            "translate_seconds": round(seconds, 3),
+            "sentences_per_second": translated.translated / seconds if timed else None,
+            "source_tokens": translated.source_tokens,
+            "source_tokens_per_second": translated.source_tokens / seconds if timed else None,
+        },
+    }
+    return EvalResult(report=report, hypotheses=translated.hypotheses)
