@@ -236,7 +236,7 @@ def fidelity(dataset: EvalSet, hypotheses: list[list[str]], flags: list[list[lis
     document, plus the engine's degenerate/split flags), and the numbers-preserved rate."""
     from summarizer import check
     from summarizer.numbers import numbers_in_indonesian
-    from summarizer.pipeline import _flag_issue
+    from summarizer.pipeline import flag_issue
 
     codes_per_sentence: list[set[str]] = []
     numbers_total = numbers_kept = 0
@@ -251,7 +251,7 @@ def fidelity(dataset: EvalSet, hypotheses: list[list[str]], flags: list[list[lis
             else:
                 document_issues[issue.code] += 1
         for sentence_id, sentence_flags in zip(ids, doc_flags):
-            codes[sentence_id].update(_flag_issue(sentence_id, flag).code for flag in sentence_flags)
+            codes[sentence_id].update(flag_issue(sentence_id, flag).code for flag in sentence_flags)
         for sentence_id, source in zip(ids, document.sources):
             # The numbers check.py demands in a translation: definite, and not small number words.
             if any(not m.approximate and m.kind != "word" for m in numbers_in_indonesian(source)):

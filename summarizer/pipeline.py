@@ -189,7 +189,7 @@ def _translate(record: Record, article: Article, segmented: Segmented, runtime: 
         sentence.en = by_id[sentence.id]["en"]
     for sentence_id, result in by_id.items():
         for flag in result["flags"]:
-            record.warnings.append(_flag_issue(sentence_id, flag))
+            record.warnings.append(flag_issue(sentence_id, flag))
     title_en = by_id[TITLE_ID]["en"] if article.title else None
     text = "\n\n".join(
         " ".join(by_id[sentence_id]["en"] for sentence_id in paragraph) for paragraph in segmented.paragraphs
@@ -207,7 +207,8 @@ def _contexts(segmented: Segmented, ids: list[str]) -> list[str | None]:
     return [previous.get(i) for i in ids]
 
 
-def _flag_issue(sentence_id: str, flag: str) -> Issue:
+def flag_issue(sentence_id: str, flag: str) -> Issue:
+    """The warning for one engine flag; `summarizer eval` counts the same codes."""
     kind, _, detail = flag.partition(":")
     sentence = None if sentence_id == TITLE_ID else sentence_id
     if kind == "degenerate":

@@ -124,8 +124,8 @@ class TranslationEngine:
         piece_contexts = [contexts[i] if contexts else None for i, _ in pieces]
         outputs = self._generate([p for _, p in pieces], piece_contexts, DecodeOptions(num_beams=self.beams))
 
-        retry = [k for k, (_, source) in enumerate(pieces) if degeneracy(source, outputs[k])]
-        reasons = {k: degeneracy(pieces[k][1], outputs[k]) for k in retry}
+        reasons = {k: reason for k, (_, source) in enumerate(pieces) if (reason := degeneracy(source, outputs[k]))}
+        retry = list(reasons)
         if retry:
             safer = DecodeOptions(num_beams=self.beams, **SAFER_OPTIONS)
             second = self._generate([pieces[k][1] for k in retry], [piece_contexts[k] for k in retry], safer)
