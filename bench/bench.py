@@ -4,9 +4,9 @@
     .venv/bin/python bench/bench.py --quick           # tiny counts, to check that it runs
     .venv/bin/python bench/bench.py --sections mt,quality --mt-model path/to/opus-mt-id-en
 
-Sections (see docs/benchmarks.md for what each measures and why):
+Sections (see docs/benchmarks.md for what each measures and why; bench/llm_paths.py compares the two LLM
+backends: constrained summaries, LLM translation and batched summaries):
   mt       translation throughput and peak RSS: naive baseline vs our engine (fp32, int8, bf16)
-  summary  summary generation tokens/s with the small real GGUF, grammar-constrained vs unconstrained
   cli      cold vs fully cached rerun of the seed articles through the real CLI, end-to-end seconds per
            article, and `summarizer --help` start-up time
   quality  int8 vs fp32: chrF on NTREX with real MT weights; output agreement with random weights
@@ -43,7 +43,7 @@ NTREX = SHARED / "eval" / "ntrex128-id-en"
 SEEDS = SHARED / "corpus" / "seeds"
 GET_SMALL_LLM = SHARED / "tools" / "get-small-llm.sh"
 WORK_DIR = Path.home() / ".cache" / "summarizer-bench"
-SECTIONS = ("mt", "summary", "cli", "quality")
+SECTIONS = ("mt", "cli", "quality")
 CONFIGS = {  # name -> worker kind, dtype, quantize
     "naive": ("naive", "float32", "none"),
     "engine-fp32": ("engine", "float32", "none"),
@@ -73,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="architectures to include: marian (opus-mt-id-en shape, random weights), qwen "
                         "(Qwen2.5-0.5B: the small GGUF when present, else random weights), or none")
     parser.add_argument("--configs", default=",".join(CONFIGS), help=f"subset of {tuple(CONFIGS)}")
-    parser.add_argument("--llm", help="GGUF/dir for the summary and cli sections (default: tools/get-small-llm.sh); "
+    parser.add_argument("--llm", help="GGUF/dir for the cli section (default: tools/get-small-llm.sh); "
                         "'none': no LLM (the cli section then runs `translate`)")
     parser.add_argument("--sentences", type=int, help="throughput sentences per target (overrides the defaults)")
     parser.add_argument("--new-tokens", type=int, help="generated tokens per sentence (fixed: min = max)")
@@ -265,18 +265,6 @@ def section_quality(args: argparse.Namespace, targets: list[dict[str, Any]]) -> 
     return results
 
 
-def section_summary(args: argparse.Namespace, llm: str | None) -> dict[str, Any]:
-    if not llm:
-        return {"error": "no small LLM: tools/get-small-llm.sh failed and --llm was not given"}
-    document = json.loads((NTREX / "ntrex128_documents_ind_eng.jsonl").read_text(encoding="utf-8").splitlines()[0])
-    count = 4 if args.quick else len(document["ind_sentences"])
-    progress(f"summary: {Path(llm).name}, one {count}-sentence NTREX article, constrained vs unconstrained")
-    result = run_worker({"kind": "summary", "model": llm, "dtype": "auto",
-                         "sentences": document["ind_sentences"][:count],
-                         "references": document["eng_sentences"][:count]}, args)
-    return {"llm": llm, "document": document["doc_id"], "sentences": count, **result}
-
-
 def section_cli(args: argparse.Namespace, llm: str | None, mt_model: str | None) -> dict[str, Any]:
     """The real CLI in subprocesses: `--help` start-up time, then per command a cold run of the seed
     articles into a fresh cache and a fully cached rerun.
@@ -330,15 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.time()
     machine = report.machine_description()
-    llm = small_llm(args) if {"summary", "cli"} & set(args.sections) or "qwen" in args.shapes else None
+    llm = small_llm(args) if "cli" in args.sections or "qwen" in args.shapes else None
     targets = mt_targets(args, llm) if {"mt", "quality"} & set(args.sections) else []
     results: dict[str, Any] = {"machine": machine, "settings": {
         "threads": args.threads, "quick": args.quick, "sizes": args.sizes, "sections": args.sections,
         "configs": args.configs, "llm": llm, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}}
     if "mt" in args.sections:
         results["mt"] = section_mt(args, targets)
-    if "summary" in args.sections:
-        results["summary"] = section_summary(args, llm)
     if "cli" in args.sections:
         results["cli"] = section_cli(args, llm, cli_translator(args))
     if "quality" in args.sections:

@@ -162,7 +162,7 @@ def markdown(results: dict[str, Any]) -> str:
     status = {True: "met", False: "NOT met", None: "not measured"}
     lines += _table(["target", "measured", "status"],
                     [[t["target"], t["measured"] or "-", status[t["met"]]] for t in results["targets"]])
-    for title, render in (("mt", _markdown_mt), ("summary", _markdown_summary), ("cli", _markdown_cli),
+    for title, render in (("mt", _markdown_mt), ("cli", _markdown_cli),
                           ("quality", _markdown_quality)):
         if title in results:
             lines += render(results)
@@ -191,32 +191,6 @@ def _markdown_mt(results: dict[str, Any]) -> list[str]:
                          "-" if not agreement else f"{agreement['exact_match']:.0%} / {agreement['prefix_agreement']:.0%}"])
         lines += _table(["configuration", "source tok/s", "generated tok/s", "sentences/s", "articles/min",
                          "vs naive", "peak RSS MB", "load s", "same output as engine-fp32 (exact / word prefix)"], rows)
-    return lines
-
-
-def _markdown_summary(results: dict[str, Any]) -> list[str]:
-    summary = results["summary"]
-    lines = ["## Summary generation", ""]
-    if "error" in summary:
-        return lines + [f"Not measured: {summary['error']}", ""]
-    lines += [f"{Path(summary['llm']).name} (dtype {summary['dtype']}), one {summary['sentences']}-sentence NTREX "
-              f"article (English side, {summary['prompt_tokens']} prompt tokens), {summary['calls']} call(s); "
-              f"model load {_f(summary['load_seconds'])} s, summarize_article {_f(summary['summarize_seconds'])} s "
-              "(includes grammar compilation).", ""]
-    tokens = summary["generated_tokens"]
-    lines += _table(["decoding", "generated tokens", "seconds", "tokens/s"], [
-        ["grammar-constrained (product)", tokens, _f(summary["constrained_seconds"], 2),
-         _f(summary["constrained_tokens_per_second"])],
-        ["unconstrained, same prompt and token count", tokens, _f(summary["unconstrained_seconds"], 2),
-         _f(summary["unconstrained_tokens_per_second"])],
-    ])
-    lines += [f"Constrained-decoding overhead: {_f(100 * summary['grammar_overhead'], 0)}% "
-              "(prompt prefill included in both).", ""]
-    cold = results.get("cli", {}).get("commands", {}).get("summarize", {}).get("cold")
-    if cold and cold["articles"] and not cold["failed"]:
-        lines += [f"End to end through the CLI (`summarize`, cold cache): {_f(cold['seconds_per_article'])} s per "
-                  f"article including model loading, {_f(cold['steady_seconds_per_article'])} s per article "
-                  "after the first (sum of stage timings).", ""]
     return lines
 
 

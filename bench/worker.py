@@ -4,8 +4,7 @@
 
 SPEC["kind"] picks the measurement: "naive" (one sentence at a time through plain transformers
 `generate`, fp32: the baseline), "engine" (our TranslationEngine via load_translator), "quality"
-(`summarizer eval`'s evaluate() on aligned lines) or "summary" (grammar-constrained summary generation
-against the same prompt and token count unconstrained).
+(`summarizer eval`'s evaluate() on aligned lines).
 """
 
 from __future__ import annotations
@@ -191,79 +190,7 @@ def run_quality(spec: dict[str, Any]) -> dict[str, Any]:
     return {"report": result.report, "outputs": [doc[0] for doc in result.hypotheses]}
 
 
-class _RecordingChat:
-    """Wraps a ChatModel: times each `chat` call (grammar compilation happens before it) and keeps the
-    conversation and reply, so the unconstrained run can replay the same prompt."""
-
-    def __init__(self, model: Any):
-        self.model = model
-        self.resolved, self.context_length = model.resolved, model.context_length
-        self.tokenizer, self.vocab_size = model.tokenizer, model.vocab_size
-        self.calls: list[dict[str, Any]] = []
-
-    def token_count(self, text: str) -> int:
-        return self.model.token_count(text)
-
-    def chat(self, conversations, options, logits_processors=None):
-        started = time.perf_counter()
-        replies = self.model.chat(conversations, options, logits_processors)
-        seconds = time.perf_counter() - started
-        self.calls.append({"conversations": conversations, "options": options, "seconds": seconds,
-                           "replies": replies})
-        return replies
-
-
-def _generated_tokens(tokenizer: Any, reply: str) -> int:
-    return len(tokenizer(reply, add_special_tokens=False)["input_ids"]) + 1  # + the end-of-turn token
-
-
-def run_summary(spec: dict[str, Any]) -> dict[str, Any]:
-    """Grammar-constrained summary of one English news document (NTREX reference side, so no MT is
-    involved), then the same prompt unconstrained for the same number of tokens."""
-    from summarizer import summarize
-    from summarizer.models import load_chat_model
-    from summarizer.models.base import DecodeOptions
-    from summarizer.schema import Sentence
-
-    _set_threads(spec["threads"])
-    config = _config(spec, task="summarize", llm=spec["model"], dtype=spec["dtype"])
-    resolved = _resolve(spec["model"], "summary", config)
-    started = time.perf_counter()
-    model = load_chat_model(resolved, config)
-    load_seconds = time.perf_counter() - started
-    sentences = [Sentence(id=f"p1.s{n}", text=source, en=english)
-                 for n, (source, english) in enumerate(zip(spec["sentences"], spec["references"]), 1)]
-    recorder = _RecordingChat(model)
-    started = time.perf_counter()
-    summarize.summarize_article(sentences, title_en=None, published=None, dateline=None, model=recorder)
-    summarize_seconds = time.perf_counter() - started
-
-    constrained_seconds = sum(call["seconds"] for call in recorder.calls)
-    tokens = sum(_generated_tokens(model.tokenizer, call["replies"][0]) for call in recorder.calls)
-    prompt_tokens = sum(model.token_count(m["content"]) for call in recorder.calls for m in call["conversations"][0])
-    free_seconds = 0.0
-    for call in recorder.calls:
-        force_new_tokens(_generated_tokens(model.tokenizer, call["replies"][0]))
-        started = time.perf_counter()
-        model.chat(call["conversations"], DecodeOptions(max_new_tokens=call["options"].max_new_tokens))
-        free_seconds += time.perf_counter() - started
-    return {
-        "model": resolved.display,
-        "dtype": spec["dtype"],
-        "load_seconds": load_seconds,
-        "calls": len(recorder.calls),
-        "prompt_tokens": prompt_tokens,
-        "generated_tokens": tokens,
-        "summarize_seconds": summarize_seconds,
-        "constrained_seconds": constrained_seconds,
-        "unconstrained_seconds": free_seconds,
-        "constrained_tokens_per_second": tokens / constrained_seconds,
-        "unconstrained_tokens_per_second": tokens / free_seconds,
-        "grammar_overhead": constrained_seconds / free_seconds - 1,
-    }
-
-
-RUNNERS = {"naive": run_naive, "engine": run_engine, "quality": run_quality, "summary": run_summary}
+RUNNERS = {"naive": run_naive, "engine": run_engine, "quality": run_quality}
 
 
 def main(spec_path: str, result_path: str) -> None:

@@ -9,7 +9,7 @@ from typing import Sequence
 
 from summarizer.config import Config
 from summarizer.ingest import InputDocument
-from summarizer.pipeline import Runtime, process_article
+from summarizer.pipeline import Runtime, process_articles
 from summarizer.render import DirectoryWriter, Format, StreamWriter
 
 
@@ -30,16 +30,18 @@ def run_batch(docs: Sequence[InputDocument], config: Config, *, fmt: Format = "j
     try:
         with progress:
             task = progress.add_task(config.task, total=len(docs))
-            for doc in docs:
-                progress.update(task, description=f"{config.task} {_short(doc.source)}")
-                record = process_article(doc, config, runtime)
-                writer.write(record)
-                if record.error:
-                    failed += 1
-                    if not quiet:
-                        progress.console.print(f"summarizer: {doc.source}: {record.error.message}", markup=False,
-                                               highlight=False)
-                progress.advance(task)
+            size = runtime.summary_batch_size if config.task == "summarize" else 1
+            for start in range(0, len(docs), size):
+                group = docs[start:start + size]
+                progress.update(task, description=f"{config.task} {_short(group[0].source)}")
+                for doc, record in zip(group, process_articles(group, config, runtime)):
+                    writer.write(record)
+                    if record.error:
+                        failed += 1
+                        if not quiet:
+                            progress.console.print(f"summarizer: {doc.source}: {record.error.message}",
+                                                   markup=False, highlight=False)
+                    progress.advance(task)
     finally:
         writer.close()
         runtime.close()

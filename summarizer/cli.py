@@ -55,6 +55,7 @@ ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU
 BeamsOpt = Annotated[int, typer.Option("--beams", min=1, max=16, help="Beam size (1 = greedy).")]
 QuantizeOpt = Annotated[str, typer.Option("--quantize", help="none, or int8 (dynamic int8 Linear layers on CPU).")]
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="auto, float32 or bfloat16.")]
+BackendOpt = Annotated[str, typer.Option("--backend", help="LLM runtime: auto (llama.cpp for .gguf when installed), transformers or llama.cpp.")]
 PickleOpt = Annotated[bool, typer.Option("--allow-pickle", help="Allow pickled (.bin) weights. Only for models you trust.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no per-article messages on stderr.")]
 ProgressOpt = Annotated[bool, typer.Option("--progress", help="Show a progress bar even when stderr is not a terminal.")]
@@ -119,13 +120,13 @@ def translate(
     paths: Paths = None, format: FormatOpt = "jsonl", out: OutOpt = None, mt_model: MtModelOpt = None,
     cache_dir: CacheDirOpt = None, no_cache: NoCacheOpt = False, refresh: RefreshOpt = False,
     threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
-    allow_pickle: PickleOpt = False, quiet: QuietOpt = False, progress: ProgressOpt = False,
+    backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, quiet: QuietOpt = False, progress: ProgressOpt = False,
 ) -> None:
     """Translate Indonesian articles into English (one JSON record per article)."""
     with user_errors():
         _run("translate", paths, format, out, quiet, progress, mt_model=mt_model, cache_dir=cache_dir,
              use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams, quantize=quantize,
-             dtype=dtype, allow_pickle=allow_pickle)
+             dtype=dtype, backend=backend, allow_pickle=allow_pickle)
 
 
 @app.command()
@@ -135,13 +136,13 @@ def summarize(
     strict: Annotated[bool, typer.Option("--strict/--lenient", help="Drop unsupported summary items (strict) or keep them flagged (lenient).")] = True,
     cache_dir: CacheDirOpt = None, no_cache: NoCacheOpt = False, refresh: RefreshOpt = False,
     threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
-    allow_pickle: PickleOpt = False, quiet: QuietOpt = False, progress: ProgressOpt = False,
+    backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, quiet: QuietOpt = False, progress: ProgressOpt = False,
 ) -> None:
     """Translate and summarise articles into structured, source-cited key facts."""
     with user_errors():
         _run("summarize", paths, format, out, quiet, progress, mt_model=mt_model, llm=llm, strict=strict,
              cache_dir=cache_dir, use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams,
-             quantize=quantize, dtype=dtype, allow_pickle=allow_pickle)
+             quantize=quantize, dtype=dtype, backend=backend, allow_pickle=allow_pickle)
 
 
 @app.command()

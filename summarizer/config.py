@@ -37,6 +37,9 @@ class Config(BaseModel):
     batch_tokens: int = 2048
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     quantize: Literal["none", "int8"] = "none"
+    # Which runtime drives an instruction LLM: "auto" = llama.cpp for .gguf files when installed (the
+    # `[gguf]` extra), transformers otherwise. Numerics differ, so the choice is part of cache keys.
+    backend: Literal["auto", "transformers", "llama.cpp"] = "auto"
     allow_pickle: bool = False
 
     strict: bool = True

@@ -1,9 +1,9 @@
 """Summarize stage: an article's English sentences -> a schema-valid, source-citing `Summary` from a local LLM.
 
 Why it is built this way:
-- Decoding is constrained by xgrammar to a JSON schema derived from `schema.Summary`. Whatever the model
-  does (or whatever an instruction hidden in the article asks for), the reply has the Summary's shape,
-  and every cited id exists: `sources` items are an enum of the ids the model was shown. Every string
+- Decoding is constrained (by the model backend: xgrammar or llama.cpp grammars) to a JSON schema derived
+  from `schema.Summary`. Whatever the model does (or whatever an instruction hidden in the article asks
+  for), the reply has the Summary's shape, and every cited id exists: `sources` items are an enum of the ids the model was shown. Every string
   has a length cap and every list a maxItems, so the grammar is finite and generation always ends
   (FINDINGS.md: with free whitespace or unbounded strings a model can run to max_new_tokens).
 - The model reads the English translation with sentence ids visible ("[p2.s1] ..."), so it can cite; the
@@ -11,7 +11,8 @@ Why it is built this way:
 - Fields the LLM must not fill are not in the grammar: `publication` is filled here from the dateline
   and date; `grounding`, per-item `issues` and rule-based facts belong to check.py and extract.py.
 - Articles longer than the model's context are summarised in chunks of whole paragraphs and merged
-  (see `_merge_group`).
+  (see `_merge_call`). Several articles are summarised together (`summarize_articles`), so a backend
+  that decodes a batch of rows at once runs a folder at batch speed.
 """
 
 from __future__ import annotations
@@ -23,16 +24,14 @@ import json
 import re
 import string
 import types
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated, Any, Callable, Literal, Sequence, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from summarizer.errors import GenerationError, InputError
-from summarizer.models.base import ChatModel, DecodeOptions
+from summarizer.errors import GenerationError, InputError, SummarizerError
+from summarizer.models.base import ChatModel
 from summarizer.schema import Dateline, Fact, Publication, Sentence, Summary
 
 SUMMARY_PROMPT_VERSION = "summarize.v1"
@@ -108,9 +107,14 @@ def prompt_hash() -> str:
     return digest.hexdigest()
 
 
-def summary_json_schema() -> dict:
-    """The published JSON Schema of a summary (`summarizer schema`): the full schema.Summary."""
-    return Summary.model_json_schema()
+@dataclass(frozen=True)
+class SummaryRequest:
+    """One article to summarise: its sentences (with English `en`) and the context shown with them."""
+
+    sentences: Sequence[Sentence]
+    title_en: str | None = None
+    published: str | None = None
+    dateline: Dateline | None = None
 
 
 def summarize_article(
@@ -123,43 +127,109 @@ def summarize_article(
     max_new_tokens: int | None = None,
     limits: SummaryLimits = DEFAULT_LIMITS,
 ) -> Summary:
-    """Summarise one article with grammar-constrained greedy decoding.
-
-    Args:
-        sentences: the article's sentences with their English `en` (the Indonesian `text` is used where
-            `en` is missing, and shown next to quote-bearing sentences for Quote.text_id).
-        title_en, published, dateline: context shown to the model; `publication` is built from them here.
-        model: the instruction LLM.
-        max_new_tokens: output cap per call; default: the grammar's longest document, clamped to half
-            the context (see `_output_tokens`).
-        limits: the grammar's caps.
-
-    Returns:
-        A Summary with origin "llm" on every item and every `sources` id one of `sentences`' ids.
+    """Summarise one article (see `summarize_articles`).
 
     Raises:
         InputError: there are no sentences.
         GenerationError: the model's reply is not a complete summary (e.g. cut off at max_new_tokens), or
             one sentence alone does not fit the model's context.
     """
-    if not sentences:
-        raise InputError("nothing to summarise: the article has no sentences", hint="check the input text")
-    header = _context_header(title_en, published, dateline)
-    chunks = plan_chunks(sentences, model=model, header=header, max_new_tokens=max_new_tokens, limits=limits)
-    partials = [_summarize_chunk(chunk, header, model, max_new_tokens, limits) for chunk in chunks]
+    [result] = summarize_articles([SummaryRequest(sentences, title_en, published, dateline)], model=model,
+                                  max_new_tokens=max_new_tokens, limits=limits)
+    if isinstance(result, SummarizerError):
+        raise result
+    return result
+
+
+def summarize_articles(
+    requests: Sequence[SummaryRequest],
+    *,
+    model: ChatModel,
+    max_new_tokens: int | None = None,
+    limits: SummaryLimits = DEFAULT_LIMITS,
+) -> list[Summary | SummarizerError]:
+    """Summarise several articles with grammar-constrained greedy decoding, their model calls batched.
+
+    Every article's first-pass chunks go to the model in one `generate_json` call, then each round of
+    merges in another, so a backend that decodes rows together (transformers) runs a folder at batch
+    speed. Articles fail alone: one that cannot be summarised gets its error in its slot.
+
+    Args:
+        requests: the articles; sentences carry their English `en` (the Indonesian `text` is used where
+            `en` is missing, and shown next to quote-bearing sentences for Quote.text_id).
+        model: the instruction LLM.
+        max_new_tokens: output cap per call; default: the grammar's longest document, clamped to half
+            the context (see `_output_tokens`).
+        limits: the grammar's caps.
+
+    Returns:
+        Per request, a Summary (origin "llm" on every item, every `sources` id one of that article's
+        sentence ids) or the InputError/GenerationError that stopped it.
+    """
+    results: list[Summary | SummarizerError | None] = [None] * len(requests)
+    calls: list[tuple[int, _Call]] = []
+    for index, request in enumerate(requests):
+        try:
+            if not request.sentences:
+                raise InputError("nothing to summarise: the article has no sentences", hint="check the input text")
+            header = _context_header(request.title_en, request.published, request.dateline)
+            chunks = plan_chunks(request.sentences, model=model, header=header, max_new_tokens=max_new_tokens,
+                                 limits=limits)
+            calls.extend((index, _chunk_call(chunk, header, limits)) for chunk in chunks)
+        except SummarizerError as error:
+            results[index] = error
+    partials: dict[int, list[Summary]] = {}
+    for (index, _), outcome in zip(calls, _run_calls([call for _, call in calls], model, max_new_tokens)):
+        if isinstance(outcome, SummarizerError):
+            results[index] = results[index] or outcome
+        else:
+            partials.setdefault(index, []).append(outcome)
+    _merge_rounds(partials, results, model, max_new_tokens, limits)
+    for index, parts in partials.items():
+        if results[index] is None:
+            request = requests[index]
+            results[index] = parts[0].model_copy(update={"publication": _publication(request.dateline,
+                                                                                     request.published)})
+    return results  # type: ignore[return-value]  # every slot is filled by now
+
+
+def _merge_rounds(partials: dict[int, list[Summary]], results: list[Any], model: ChatModel,
+                  max_new_tokens: int | None, limits: SummaryLimits) -> None:
+    """Merge each article's consecutive partial summaries in groups that fit, until one is left; every
+    round's merge calls, across articles, go to the model together."""
     # Merge budget: the reply reserve uses a long id ("p9999.s9999") as a stand-in for the cited ids.
     merge_budget = _room(model, _render_merge_prompt([], limits),
                          _generation_model(["p9999.s9999"], limits, _MERGED_BY_LLM), max_new_tokens)
-    while len(partials) > 1:  # consecutive partials merged in groups that fit, until one is left
-        groups = _pack(partials, merge_budget, lambda part: model.token_count(_render_partial(0, part)) + 2,
-                       "partial summary")
-        if len(groups) == len(partials):
-            raise GenerationError(
-                f"the model's context ({model.context_length} tokens) cannot hold two partial summaries "
-                "to merge", hint="use a model with a longer context, or lower max_new_tokens")
-        partials = [group[0] if len(group) == 1 else _merge_group(group, model, max_new_tokens, limits)
-                    for group in groups]
-    return partials[0].model_copy(update={"publication": _publication(dateline, published)})
+    while True:
+        plans: dict[int, list[list[Summary]]] = {}
+        for index, parts in partials.items():
+            if results[index] is not None or len(parts) == 1:
+                continue
+            try:
+                groups = _pack(parts, merge_budget, lambda part: model.token_count(_render_partial(0, part)) + 2,
+                               "partial summary")
+                if len(groups) == len(parts):
+                    raise GenerationError(
+                        f"the model's context ({model.context_length} tokens) cannot hold two partial summaries "
+                        "to merge", hint="use a model with a longer context, or lower max_new_tokens")
+            except GenerationError as error:
+                results[index] = error
+                continue
+            plans[index] = groups
+        if not plans:
+            return
+        calls = [(index, position, _merge_call(group, limits)) for index, groups in plans.items()
+                 for position, group in enumerate(groups) if len(group) > 1]
+        merged = dict(zip([(index, position) for index, position, _ in calls],
+                          _run_calls([call for _, _, call in calls], model, max_new_tokens)))
+        for index, groups in plans.items():
+            outcomes = [group[0] if len(group) == 1 else merged[(index, position)]
+                        for position, group in enumerate(groups)]
+            failure = next((outcome for outcome in outcomes if isinstance(outcome, SummarizerError)), None)
+            if failure is not None:
+                results[index] = failure
+            else:
+                partials[index] = outcomes
 
 
 def plan_chunks(
@@ -349,23 +419,23 @@ def _render_summary_prompt(header: str, block_lines: Sequence[str], limits: Summ
     return _prompt_messages("summarize.v1.txt", {**_limit_values(limits), "article": article})
 
 
-def _clean(text: str) -> str:
+def _one_line(text: str) -> str:
     """One line, no delimiter look-alikes: article text can neither start a fake "[p9.s9]" line nor close
     the data block."""
     return _DELIMITER_LOOKALIKE.sub(lambda run: run.group(0)[:2], " ".join(text.split()))
 
 
 def _context_header(title_en: str | None, published: str | None, dateline: Dateline | None) -> str:
-    lines = [f"Title: {_clean(title_en)}" if title_en else "",
-             f"Published: {_clean(published)}" if published else "",
-             f"Dateline: {_clean(dateline.text)}" if dateline else ""]
+    lines = [f"Title: {_one_line(title_en)}" if title_en else "",
+             f"Published: {_one_line(published)}" if published else "",
+             f"Dateline: {_one_line(dateline.text)}" if dateline else ""]
     return "\n".join(line for line in lines if line)
 
 
 def _sentence_lines(sentence: Sentence) -> str:
-    line = f"[{sentence.id}] {_clean(sentence.en if sentence.en is not None else sentence.text)}"
+    line = f"[{sentence.id}] {_one_line(sentence.en if sentence.en is not None else sentence.text)}"
     if _QUOTE_MARKS.search(sentence.text):
-        line += f"\nIndonesian: {_clean(sentence.text)}"
+        line += f"\nIndonesian: {_one_line(sentence.text)}"
     return line
 
 
@@ -390,17 +460,24 @@ def _paragraphs(sentences: Sequence[Sentence]) -> list[list[Sentence]]:
 # --------------------------------------------------------------------------- generation
 
 
-def _summarize_chunk(sentences: Sequence[Sentence], header: str, model: ChatModel,
-                     max_new_tokens: int | None, limits: SummaryLimits) -> Summary:
-    generated = _generation_model([s.id for s in sentences], limits)
+@dataclass(frozen=True)
+class _Call:
+    """One constrained model call: its messages, the schema of its reply, and how a valid reply becomes a
+    Summary."""
+
+    messages: list[dict[str, str]]
+    generated: type[BaseModel]
+    what: str
+    finish: Callable[[BaseModel], Summary]
+
+
+def _chunk_call(sentences: Sequence[Sentence], header: str, limits: SummaryLimits) -> _Call:
     system, user = _render_summary_prompt(header, _block_lines(sentences), limits)
-    what = f"sentences {sentences[0].id}-{sentences[-1].id}"
-    reply = _generate(model, system, user, generated, max_new_tokens, what)
-    return _to_summary(reply.model_dump())
+    return _Call(_messages(system, user), _generation_model([s.id for s in sentences], limits),
+                 f"sentences {sentences[0].id}-{sentences[-1].id}", lambda reply: _to_summary(reply.model_dump()))
 
 
-def _merge_group(parts: Sequence[Summary], model: ChatModel, max_new_tokens: int | None,
-                 limits: SummaryLimits) -> Summary:
+def _merge_call(parts: Sequence[Summary], limits: SummaryLimits) -> _Call:
     """Merge partial summaries of consecutive chunks into one.
 
     Why a hybrid: the headline, one-line, summary and key points must describe the whole article, which
@@ -411,13 +488,20 @@ def _merge_group(parts: Sequence[Summary], model: ChatModel, max_new_tokens: int
     them through a small LLM would cost output tokens and risk dropping or altering facts.
     """
     cited = [source for part in parts for point in part.key_points for source in point.sources]
-    generated = _generation_model(cited, limits, _MERGED_BY_LLM)
+
+    def finish(reply: BaseModel) -> Summary:
+        merged = reply.model_dump()
+        for name in _UNION_KEYS.keys() - set(_MERGED_BY_LLM):
+            merged[name] = [_plain(item) for part in parts for item in getattr(part, name)]
+        return _to_summary(merged)
+
     system, user = _render_merge_prompt(parts, limits)
-    reply = _generate(model, system, user, generated, max_new_tokens, f"merge of {len(parts)} partial summaries")
-    merged = reply.model_dump()
-    for name in _UNION_KEYS.keys() - set(_MERGED_BY_LLM):
-        merged[name] = [_plain(item) for part in parts for item in getattr(part, name)]
-    return _to_summary(merged)
+    return _Call(_messages(system, user), _generation_model(cited, limits, _MERGED_BY_LLM),
+                 f"merge of {len(parts)} partial summaries", finish)
+
+
+def _messages(system: str, user: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def _render_merge_prompt(parts: Sequence[Summary], limits: SummaryLimits) -> tuple[str, str]:
@@ -427,58 +511,32 @@ def _render_merge_prompt(parts: Sequence[Summary], limits: SummaryLimits) -> tup
 
 
 def _render_partial(number: int, part: Summary) -> str:
-    points = [f"- {_clean(point.text)} [{', '.join(point.sources)}]" for point in part.key_points]
-    return "\n".join([f"Part {number}", f"Headline: {_clean(part.headline)}", f"One line: {_clean(part.one_line)}",
-                      f"Summary: {_clean(part.summary)}", "Key points:", *points])
+    points = [f"- {_one_line(point.text)} [{', '.join(point.sources)}]" for point in part.key_points]
+    return "\n".join([f"Part {number}", f"Headline: {_one_line(part.headline)}",
+                      f"One line: {_one_line(part.one_line)}", f"Summary: {_one_line(part.summary)}",
+                      "Key points:", *points])
 
 
-def _generate(model: ChatModel, system: str, user: str, generated: type[BaseModel],
-              max_new_tokens: int | None, what: str) -> BaseModel:
-    """One constrained greedy call, parsed into `generated`."""
-    from xgrammar.contrib.hf import LogitsProcessor  # imports torch: keep it out of CLI start-up
-
-    schema_json = json.dumps(generated.model_json_schema())
-    budget = _output_tokens(model, generated, max_new_tokens)
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-    # A LogitsProcessor holds a grammar matcher's state: one per conversation, used once.
-    [reply] = model.chat([messages], DecodeOptions(max_new_tokens=budget),
-                         logits_processors=[LogitsProcessor(_compiled_grammar(model, schema_json))])
-    # Byte-level vocabularies let the grammar accept a byte run that is not valid UTF-8 (xgrammar matches
-    # bytes); the tokenizer decodes it to U+FFFD, which carries nothing and can push a string past its cap.
-    reply = reply.replace("\ufffd", "")
-    try:
-        return generated.model_validate_json(reply)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        raise GenerationError(
-            f"the summary model's reply for {what} is not a complete summary "
-            f"({problem['type']}: {problem['msg']}; {model.token_count(reply)} tokens of max_new_tokens={budget})",
-            hint="raise max_new_tokens, or use a model with a longer context") from error
-
-
-# Compiled grammars kept per model and schema string (an article whose ids match an earlier one, or a
-# re-run, skips the ~1.7 s compile with Qwen's vocabulary). xgrammar's own cache (cache_enabled) is off:
-# in 0.2.8 it aborts compiling these schemas ("Check failed: per_rule_fsm_hashes[...]", the grammar FSM
-# hasher bug of mlc-ai/xgrammar#647).
-_GRAMMAR_CACHE_SIZE = 8  # ~10 MB per compiled summary grammar with a 152k vocabulary
-_GRAMMARS: weakref.WeakKeyDictionary[ChatModel, tuple[Any, OrderedDict[str, Any]]] = weakref.WeakKeyDictionary()
-
-
-def _compiled_grammar(model: ChatModel, schema_json: str) -> Any:
-    import xgrammar
-
-    if model not in _GRAMMARS:
-        # TokenizerInfo walks the whole vocabulary: once per model.
-        info = xgrammar.TokenizerInfo.from_huggingface(model.tokenizer, vocab_size=model.vocab_size)
-        _GRAMMARS[model] = (xgrammar.GrammarCompiler(info, cache_enabled=False), OrderedDict())
-    compiler, compiled = _GRAMMARS[model]
-    if schema_json in compiled:
-        compiled.move_to_end(schema_json)
-    else:
-        compiled[schema_json] = compiler.compile_json_schema(schema_json, any_whitespace=False)
-        if len(compiled) > _GRAMMAR_CACHE_SIZE:
-            compiled.popitem(last=False)
-    return compiled[schema_json]
+def _run_calls(calls: Sequence[_Call], model: ChatModel, max_new_tokens: int | None) -> list[Summary | GenerationError]:
+    """All `calls` through the model, batched by reply budget; each reply parsed and finished, or the
+    GenerationError that says why it is not a complete summary."""
+    budgets = [_output_tokens(model, call.generated, max_new_tokens) for call in calls]
+    outcomes: list[Summary | GenerationError | None] = [None] * len(calls)
+    for budget in sorted(set(budgets)):
+        indices = [i for i, b in enumerate(budgets) if b == budget]
+        replies = model.generate_json([calls[i].messages for i in indices],
+                                      [calls[i].generated.model_json_schema() for i in indices], budget)
+        for i, reply in zip(indices, replies):
+            try:
+                outcomes[i] = calls[i].finish(calls[i].generated.model_validate_json(reply))
+            except ValidationError as error:
+                problem = error.errors()[0]
+                outcomes[i] = GenerationError(
+                    f"the summary model's reply for {calls[i].what} is not a complete summary "
+                    f"({problem['type']}: {problem['msg']}; {model.token_count(reply)} tokens of "
+                    f"max_new_tokens={budget})",
+                    hint="raise max_new_tokens, or use a model with a longer context")
+    return outcomes  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- assembling the Summary

@@ -64,6 +64,21 @@ def tiny_qwen2_dir(_tiny_models_root):
 
 
 @pytest.fixture(scope="session")
+def tiny_qwen2_long_dir(_tiny_models_root):
+    """The tiny Qwen2 with Qwen2.5's 32k context, so the summary prompt fits without patching."""
+    from tiny_models import build_qwen2
+
+    return _build_offline(build_qwen2, _tiny_models_root / "qwen2-long", 32768)
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf_long_path(_tiny_models_root, tiny_qwen2_long_dir):
+    from tiny_models import build_gguf
+
+    return _build_offline(build_gguf, _tiny_models_root / "gguf-long", tiny_qwen2_long_dir)
+
+
+@pytest.fixture(scope="session")
 def tiny_gguf_path(_tiny_models_root, tiny_qwen2_dir):
     from tiny_models import build_gguf
 

@@ -34,10 +34,10 @@ def load_article(name: str) -> dict:
     }
 
 
-def load_chat(spec: str, cache_dir: Path):
-    """The product's own loading path: resolve a SPEC, load an HFChatModel."""
+def load_chat(spec: str, cache_dir: Path, backend: str = "transformers"):
+    """The product's own loading path: resolve a SPEC, load a ChatModel on `backend`."""
     # float32: the tiny model's matrices are so small that bf16 (the CPU default for LLMs) only adds overhead.
-    config = Config(task="summarize", cache_dir=cache_dir, dtype="float32")
+    config = Config(task="summarize", cache_dir=cache_dir, dtype="float32", backend=backend)
     with pytest.MonkeyPatch.context() as patch:  # module fixtures run before the per-test offline env
         patch.setenv("HF_HUB_OFFLINE", "1")
         patch.setenv("TRANSFORMERS_OFFLINE", "1")
@@ -68,15 +68,17 @@ def model(tiny_chat_model, monkeypatch):
     monkeypatch.setattr(tiny_chat_model, "context_length", 32768)
     calls: list[list[dict[str, str]]] = []
     replies: list[str] = []
-    real_chat = tiny_chat_model.chat
+    batches: list[int] = []
+    real_generate_json = tiny_chat_model.generate_json
 
-    def recording_chat(conversations, options, logits_processors=None):
-        assert len(conversations) == 1  # a grammar matcher is stateful: one conversation per call
+    def recording_generate_json(conversations, json_schemas, max_tokens):
         calls.extend(conversations)
-        replies.extend(real_chat(conversations, options, logits_processors))
+        batches.append(len(conversations))
+        replies.extend(real_generate_json(conversations, json_schemas, max_tokens))
         return replies[-len(conversations):]
 
-    monkeypatch.setattr(tiny_chat_model, "chat", recording_chat)
+    monkeypatch.setattr(tiny_chat_model, "generate_json", recording_generate_json)
+    monkeypatch.setattr(tiny_chat_model, "batches", batches, raising=False)
     monkeypatch.setattr(tiny_chat_model, "calls", calls, raising=False)
     monkeypatch.setattr(tiny_chat_model, "replies", replies, raising=False)
     return tiny_chat_model
@@ -101,18 +103,13 @@ def test_default_schema_compiles_once_per_model_and_schema(model):
     """Regression: xgrammar 0.2.8's own grammar cache aborts on this schema (FSM hasher check failure)."""
     generated = summarize._generation_model(["p1.s1", "p2.s1"], summarize.DEFAULT_LIMITS)
     schema_json = json.dumps(generated.model_json_schema())
-    compiled = summarize._compiled_grammar(model, schema_json)
-    assert summarize._compiled_grammar(model, schema_json) is compiled
+    compiled = model.compiled_grammar(schema_json)
+    assert model.compiled_grammar(schema_json) is compiled
 
 
 def test_bound_walker_rejects_an_unbounded_string():
     with pytest.raises(ValueError, match="unbounded"):
         summarize._max_document_chars({"type": "object", "properties": {"text": {"type": "string"}}})
-
-
-def test_summary_json_schema_is_the_full_published_schema():
-    schema = summarize.summary_json_schema()
-    assert set(schema["properties"]) == set(Summary.model_fields)
 
 
 def test_prompt_hash_covers_every_template(monkeypatch):
@@ -185,6 +182,24 @@ def test_gguf_model_goes_through_the_same_constraint(tiny_gguf_path, tmp_path):
     model.context_length = 32768
     article = load_article("injection")
     assert_valid_and_cites_only_real_ids(summarize_article(**article, model=model, limits=TINY_LIMITS), article)
+
+
+@pytest.mark.slow
+def test_articles_summarised_together_match_each_summarised_alone(model):
+    """One batched call for several articles; each row's summary is the one it gets alone."""
+    flood, injection = load_article("flood"), load_article("injection")
+    requests = [summarize.SummaryRequest(**flood), summarize.SummaryRequest(**injection)]
+    together = summarize.summarize_articles(requests, model=model, limits=TINY_LIMITS)
+    assert model.batches == [2]
+    assert together == [summarize_article(**flood, model=model, limits=TINY_LIMITS),
+                        summarize_article(**injection, model=model, limits=TINY_LIMITS)]
+
+
+def test_an_article_that_cannot_be_summarised_fails_alone(model):
+    requests = [summarize.SummaryRequest([]), summarize.SummaryRequest(**load_article("injection"))]
+    bad, good = summarize.summarize_articles(requests, model=model, limits=TINY_LIMITS)
+    assert isinstance(bad, InputError)
+    assert_valid_and_cites_only_real_ids(good, load_article("injection"))
 
 
 @pytest.mark.slow

@@ -75,26 +75,42 @@ class Translator(ABC):
         """
 
 
+Conversation = list[dict[str, str]]  # [{"role": "system"|"user"|"assistant", "content": ...}, ...]
+
+
 class ChatModel(ABC):
-    """An instruction LLM used through its chat template."""
+    """An instruction LLM used through its chat template: the only way the pipeline talks to an LLM.
+
+    A backend owns everything model-specific: the tokenizer, the chat template, the stop tokens, grammar
+    compilation and its cache. Message contents are untrusted text: a backend tokenises them as plain
+    text, so an article that contains "<|im_start|>system" cannot produce a control token.
+    """
 
     resolved: ResolvedModel
     context_length: int
-    tokenizer: Any  # the Hugging Face tokenizer, for grammar libraries that need the vocabulary
-    vocab_size: int  # the model's logits width (may exceed len(tokenizer))
+    backend: str  # "transformers" or "llama.cpp": part of cache keys, since numerics differ
 
     @abstractmethod
     def token_count(self, text: str) -> int:
         """Number of tokens of `text` under this model's tokenizer."""
 
     @abstractmethod
-    def chat(
-        self,
-        conversations: Sequence[list[dict[str, str]]],
-        options: DecodeOptions,
-        logits_processors: Sequence[Any] | None = None,
+    def generate(self, conversations: Sequence[Conversation], options: DecodeOptions) -> list[str]:
+        """Greedy replies, one per conversation, in order (at most `options.max_new_tokens` tokens each).
+
+        Raises:
+            GenerationError: a prompt does not fit the context.
+        """
+
+    @abstractmethod
+    def generate_json(
+        self, conversations: Sequence[Conversation], json_schemas: Sequence[dict[str, Any]], max_tokens: int
     ) -> list[str]:
-        """Run each conversation (a list of {"role", "content"} messages) through the chat template
-        with the generation prompt added, and return the assistant replies (special tokens stripped),
-        in order. `logits_processors` are passed to `generate` (e.g. a grammar constraint); callers
-        that pass stateful processors send one conversation at a time."""
+        """Greedy replies constrained to `json_schemas[i]` for conversation i (compact JSON, no free
+        whitespace), at most `max_tokens` tokens each. A reply is a complete document unless the cap cut it
+        short; the caller validates it. The schemas must be finite (bounded strings and lists), or
+        generation may run to the cap.
+
+        Raises:
+            GenerationError: a prompt does not fit the context.
+        """

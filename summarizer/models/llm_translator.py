@@ -92,6 +92,6 @@ class LLMTranslator(Translator):
         todo = [i for i, text in enumerate(texts) if text.strip()]
         if todo:
             conversations = [self.prompt.conversation(texts[i], contexts[i]) for i in todo]
-            for index, reply in zip(todo, self.chat_model.chat(conversations, options)):
+            for index, reply in zip(todo, self.chat_model.generate(conversations, options)):
                 outputs[index] = _unwrap(reply)
         return outputs

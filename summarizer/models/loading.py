@@ -1,4 +1,5 @@
-"""What every backend does around `from_pretrained`: safety checks, dtype, threads, int8, error mapping.
+"""What the transformers backends do around `from_pretrained`: safety checks, dtype, threads, int8, error
+mapping. (Which backend runs a model is registry.py's business.)
 
 torch and transformers are imported inside functions only: `summarizer --help` and fully cached reruns
 never pay for them.
@@ -8,14 +9,15 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import os
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from summarizer.config import Config
-from summarizer.errors import ModelLoadError, SummarizerError, UnsafeWeightsError, UsageError
-from summarizer.models.base import ChatModel, DecodeOptions, ResolvedModel, Translator
+from summarizer.errors import ModelLoadError, SummarizerError, UnsafeWeightsError
+from summarizer.models.base import DecodeOptions, ResolvedModel
 from summarizer.models.resolve import PICKLE_SUFFIXES
 
 if TYPE_CHECKING:
@@ -26,29 +28,6 @@ PACKAGE_FOR = {
     "accelerate": "accelerate (transformers needs it to load .gguf files)",
     "sentencepiece": "sentencepiece (needed by Marian/M2M100 tokenizers)",
 }
-
-
-def load_translator(resolved: ResolvedModel, config: Config) -> Translator:
-    """A Translator for `resolved`: seq2seq models directly, causal LLMs behind the translation prompt."""
-    if resolved.architecture == "seq2seq":
-        from summarizer.models.seq2seq import Seq2SeqTranslator
-
-        return Seq2SeqTranslator.load(resolved, config)
-    from summarizer.models.llm_translator import LLMTranslator
-
-    return LLMTranslator(load_chat_model(resolved, config))
-
-
-def load_chat_model(resolved: ResolvedModel, config: Config) -> ChatModel:
-    """A ChatModel for a causal LM (local dir, hub snapshot or .gguf)."""
-    if resolved.architecture != "causal":
-        raise UsageError(
-            f"{resolved.display} is a translation (encoder-decoder) model, not an instruction LLM",
-            hint="pass an instruction LLM to --llm, e.g. qwen2.5-1.5b-instruct",
-        )
-    from summarizer.models.causal import HFChatModel
-
-    return HFChatModel.load(resolved, config)
 
 
 # --------------------------------------------------------------------------- environment
@@ -66,6 +45,11 @@ def require_packages(resolved: ResolvedModel, *names: str) -> None:
 
 def prepare_torch(config: Config) -> "torch":
     """Import torch quietly and apply thread count and seed from the config."""
+    # torch's OpenMP threads spin-wait for work by default; when other processes share the cores, the
+    # spinning threads steal the time the working ones need, and decoding collapses (measured 2.3 against
+    # 21.2 tokens/s under load; docs/benchmarks.md). PASSIVE makes idle threads sleep. It is read once,
+    # when torch loads OpenMP, so it must be set before the import; a user's own setting wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
     from transformers.utils import logging as transformers_logging
 
