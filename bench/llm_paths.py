@@ -12,10 +12,13 @@ recorded next to every figure, because the machine is shared):
              citing only existing sentence ids.
   grammar    time per generated token, JSON-schema-constrained summary against unconstrained decoding of
              the same prompt, on each backend (prefill measured apart and subtracted).
-  translate  LLM translation tokens/s: the naive baseline (transformers, one sentence per call) against
-             the product's engine on llama.cpp.
+  translate  LLM translation tokens/s: the naive baseline (transformers fp32, one sentence per call) against
+             the product's engine on transformers (bf16 batches) and on llama.cpp.
   batch      8 NTREX documents (English side) summarised on the transformers path: one at a time against
              one batched call (summarize_articles).
+  contention decoding speed while two busy processes compete for the cores: torch with OpenMP's default
+             spin-waiting against OMP_WAIT_POLICY=PASSIVE (the product's default), llama.cpp with 2
+             threads against 1.
 
 The GGUF is ../shared/tools/get-small-llm.sh's Qwen2.5-Coder-0.5B unless --gguf names another.
 """
@@ -40,7 +43,7 @@ import bench  # noqa: E402  (bench/bench.py: measured_run, child_env, small_llm)
 
 SEEDS = bench.SEEDS
 NTREX_DOCS = bench.NTREX / "ntrex128_documents_ind_eng.jsonl"
-PARTS = ("cli", "grammar", "translate", "batch")
+PARTS = ("cli", "grammar", "translate", "batch", "contention")
 
 
 def load_average() -> float:
@@ -192,13 +195,15 @@ def _valid(call: Any, reply: str) -> bool:
 
 
 def worker_translate(spec: dict[str, Any]) -> dict[str, Any]:
-    """LLM translation of the same sentences: naive one-per-call on transformers, or the product's engine."""
+    """LLM translation of the same sentences: the naive baseline (transformers fp32, one sentence per call,
+    as bench.py defines it), or the product's engine on either backend."""
     from summarizer.models import load_translator, resolve_model
     from summarizer.models.base import DecodeOptions
     from summarizer.translate import TranslationEngine
 
-    backend = "transformers" if spec["mode"] == "naive" else "auto"
-    config = _config(spec, mt_model=spec["gguf"], backend=backend)
+    backend = "llama.cpp" if spec["mode"] == "engine-llama.cpp" else "transformers"
+    dtype = "float32" if spec["mode"] == "naive" else "auto"
+    config = _config(spec, mt_model=spec["gguf"], backend=backend, dtype=dtype)
     translator = load_translator(resolve_model(spec["gguf"], "translation", config), config)
     sentences = spec["sentences"]
     started = time.perf_counter()
@@ -235,19 +240,45 @@ def worker_batch(spec: dict[str, Any]) -> dict[str, Any]:
 WORKERS = {"grammar": worker_grammar, "translate": worker_translate, "batch": worker_batch}
 
 
-def run_worker(kind: str, spec: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    spec = {**spec, "threads": args.threads, "cache_dir": str(args.work_dir / "cache")}
+def run_worker(kind: str, spec: dict[str, Any], args: argparse.Namespace,
+               env: dict[str, str] | None = None) -> dict[str, Any]:
+    spec = {"threads": args.threads, **spec, "cache_dir": str(args.work_dir / "cache")}
     with tempfile.TemporaryDirectory() as scratch:
         spec_path, result_path = Path(scratch) / "spec.json", Path(scratch) / "result.json"
         spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
         load = load_average()
         run = bench.measured_run([sys.executable, __file__, "--worker", kind, str(spec_path), str(result_path)],
-                                 env=bench.child_env(args.threads), timeout=args.timeout)
+                                 env={**bench.child_env(spec["threads"]), **(env or {})}, timeout=args.timeout)
         if run["returncode"] != 0 or not result_path.exists():
             return {"error": " | ".join(run["stderr"].strip().splitlines()[-3:]) or f"exit {run['returncode']}"}
         result = json.loads(result_path.read_text(encoding="utf-8"))
     return {**result, "seconds_total": round(run["seconds"], 1), "peak_rss_mb": round(run["peak_rss_mb"]),
             "load_before": load, "load_after": load_average()}
+
+
+def part_contention(args: argparse.Namespace, gguf: str, document: list[str]) -> list[dict[str, Any]]:
+    """Decoding with two CPU hogs running (as on a machine busy with CI or other tools)."""
+    import subprocess
+
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        runs = []
+        for label, backend, threads, env in (
+            ("transformers, OMP_WAIT_POLICY=ACTIVE (OpenMP default behaviour)", "transformers", 2,
+             {"OMP_WAIT_POLICY": "ACTIVE"}),
+            ("transformers, OMP_WAIT_POLICY=PASSIVE (product default)", "transformers", 2,
+             {"OMP_WAIT_POLICY": "PASSIVE"}),
+            ("llama.cpp, 2 threads", "llama.cpp", 2, {}),
+            ("llama.cpp, 1 thread", "llama.cpp", 1, {}),
+        ):
+            progress(f"contention: {label}")
+            result = run_worker("grammar", {"gguf": gguf, "backend": backend, "document": document,
+                                            "threads": threads}, args, env)
+            runs.append({"label": label, **result})
+        return runs
+    finally:
+        for hog in hogs:
+            hog.kill()
 
 
 # --------------------------------------------------------------------------- main
@@ -291,13 +322,15 @@ def main(argv: list[str] | None = None) -> None:
     if "translate" in args.parts:
         sentences, _ = bench.ntrex_sample(args.sentences)
         results["translate"] = []
-        for mode in ("naive", "engine"):
+        for mode in ("naive", "engine-transformers", "engine-llama.cpp"):
             progress(f"LLM translation, {mode}")
             results["translate"].append(run_worker("translate", {"gguf": gguf, "mode": mode, "sentences": sentences}, args))
     if "batch" in args.parts:
         progress("batched summaries on transformers")
         documents = _ntrex_documents(args.documents, args.document_sentences)
         results["batch"] = run_worker("batch", {"gguf": gguf, "documents": documents}, args)
+    if "contention" in args.parts:
+        results["contention"] = part_contention(args, gguf, document)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     print(json.dumps(results, indent=2, ensure_ascii=False))
