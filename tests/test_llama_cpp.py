@@ -80,3 +80,25 @@ def test_generate_json_follows_each_rows_schema(model):
 def test_prompt_longer_than_the_context_is_a_generation_error(model):
     with pytest.raises(GenerationError, match="context"):
         model.generate([conversation("kata " * 20000)], SHORT)
+
+
+def test_summary_schema_becomes_a_grammar_llama_cpp_accepts():
+    """Regression: llama-cpp-python's own converter unrolls a 1,080-character string into nested groups
+    that llama.cpp's parser rejects ("exceeds sane defaults")."""
+    from llama_cpp import LlamaGrammar
+
+    from summarizer.models.gbnf import schema_to_gbnf
+
+    schema = summarize._generation_model(["p1.s1", "p2.s1"], summarize.DEFAULT_LIMITS).model_json_schema()
+    grammar = schema_to_gbnf(schema)
+    assert "{0,1080}" in grammar and '"{\\"headline\\": "' in grammar
+    LlamaGrammar.from_string(grammar, verbose=False)
+
+
+@pytest.mark.parametrize("node", [{"type": "string"}, {"type": "array", "items": {"type": "null"}},
+                                  {"type": "string", "pattern": "^a+$"}, {"type": "number"}])
+def test_unbounded_schemas_are_refused(node):
+    from summarizer.models.gbnf import schema_to_gbnf
+
+    with pytest.raises(ValueError):
+        schema_to_gbnf(node)

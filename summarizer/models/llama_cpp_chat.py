@@ -4,8 +4,8 @@ Why: llama.cpp computes on the quantised weights directly. On 2 CPU cores the 0.
 about a second (transformers first dequantises it, ~28 s) and decodes several times faster in a third of
 the memory; docs/benchmarks.md has the figures.
 
-JSON is constrained by llama.cpp's own grammar sampler: the JSON Schema becomes a GBNF grammar
-(llama-cpp-python's port of llama.cpp's json-schema-to-grammar), compiled once per schema per model.
+JSON is constrained by llama.cpp's own grammar sampler: the JSON Schema becomes a GBNF grammar (gbnf.py,
+which keeps long bounded strings within what llama.cpp's parser accepts), parsed once per schema.
 
 Determinism: greedy sampling, and the KV cache is reused only for an exact prompt prefix that is always
 evaluated on its own (everything before the last message's content), so a prompt's numbers never depend
@@ -24,6 +24,7 @@ from summarizer.config import Config
 from summarizer.errors import GenerationError, ModelLoadError
 from summarizer.models.base import ChatModel, Conversation, DecodeOptions, ResolvedModel
 from summarizer.models.chat_template import Segment, render_segments
+from summarizer.models.gbnf import schema_to_gbnf
 from summarizer.models.loading import load_errors
 
 # KV-cache size when the model allows more. A summary call holds the prompt, one chunk of article and the
@@ -80,9 +81,10 @@ class LlamaCppChatModel(ChatModel):
                 seed=config.seed,
                 verbose=False,
             )
-        if llm.n_ctx_train() and llm.n_ctx() > llm.n_ctx_train():  # never past what the model was trained on
+        trained = int(llm.metadata.get(f"{llm.metadata.get('general.architecture')}.context_length") or 0)
+        if trained and llm.n_ctx() > trained:  # never past what the model was trained on
             with load_errors(resolved):
-                llm = Llama(model_path=str(path), n_ctx=llm.n_ctx_train(), n_threads=threads,
+                llm = Llama(model_path=str(path), n_ctx=trained, n_threads=threads,
                             n_threads_batch=threads, seed=config.seed, verbose=False)
         return cls(resolved, llm)
 
@@ -120,7 +122,7 @@ class LlamaCppChatModel(ChatModel):
 
     def generate_json(self, conversations: Sequence[Conversation], json_schemas: Sequence[dict[str, Any]],
                       max_tokens: int) -> list[str]:
-        return [self._complete(conversation, max_tokens, self._grammar(json.dumps(schema)), 1.0)
+        return [self._complete(conversation, max_tokens, self._grammar(schema), 1.0)
                 for conversation, schema in zip(conversations, json_schemas)]
 
     def _complete(self, conversation: Conversation, max_tokens: int, grammar: Any, repeat_penalty: float) -> str:
@@ -148,13 +150,14 @@ class LlamaCppChatModel(ChatModel):
         if prefix:
             llm.eval(prefix)
 
-    def _grammar(self, schema_json: str) -> Any:
+    def _grammar(self, schema: dict[str, Any]) -> Any:
         from llama_cpp import LlamaGrammar
 
+        schema_json = json.dumps(schema)
         if schema_json in self._grammars:
             self._grammars.move_to_end(schema_json)
         else:
-            self._grammars[schema_json] = LlamaGrammar.from_json_schema(schema_json, verbose=False)
+            self._grammars[schema_json] = LlamaGrammar.from_string(schema_to_gbnf(schema), verbose=False)
             if len(self._grammars) > GRAMMAR_CACHE_SIZE:
                 self._grammars.popitem(last=False)
         return self._grammars[schema_json]
