@@ -1,37 +1,20 @@
 """`summarizer models ...`: list presets, show how a SPEC resolves, download a model for offline use.
 
-Thin: resolution lives in summarizer.models; errors are raised typed and mapped to one line by the CLI.
-Downloading happens here and only here (`models pull`); runs never touch the network.
+Thin: resolution and downloading live in summarizer.models; errors are raised typed and mapped to one line
+by the CLI. Runs download missing models themselves; `models pull` prepares a machine ahead of time.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 from pathlib import Path
 from typing import Annotated, Any, Optional
-from urllib.parse import urlparse
 
 import typer
 
-from summarizer.errors import ModelNotFoundError, SetupError, UnsafeWeightsError, UsageError
+from summarizer.errors import ModelNotFoundError, SetupError, UsageError
 
 app = typer.Typer(help="List, inspect and download models.", no_args_is_help=True, add_completion=False)
-
-# A reachability probe longer than this means no usable connection: fail in seconds, not minutes.
-HUB_CONNECT_TIMEOUT_S = 5.0
-# What a run needs: configs, tokenizers, chat templates, safetensors weights (and their shard index).
-PULL_PATTERNS = [
-    "*.json",
-    "*.safetensors",
-    "*.model",
-    "*.spm",
-    "*.txt",
-    "*.jinja",
-    "*.tiktoken",
-]
-PICKLE_PATTERNS = ["*.bin", "*.pt", "*.pth", "*.ckpt"]
 
 CacheDirOpt = Annotated[
     Optional[Path], typer.Option("--cache-dir", help="Cache directory [env SUMMARIZER_CACHE_DIR; default ./cache].")
@@ -61,34 +44,34 @@ def list_models(as_json: JsonOpt = False) -> None:
             "size": preset.approx_size,
             "licence": preset.licence,
             "languages": preset.languages,
-            "local": find_hub_snapshot(preset.repo_id, preset.revision) is not None,
+            "gguf_file": preset.gguf_file,
+            "sha256": preset.sha256,
+            "local": find_hub_snapshot(preset.repo_id, preset.revision, preset.gguf_file or "config.json") is not None,
         }
         for preset in PRESETS.values()
     ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    typer.echo("\n".join(preset_table(rows)))
 
-    table = Table(title="Model presets (use the name with --mt-model / --llm)")
-    for column in ("name", "hub id", "revision", "task", "size", "licence", "languages", "local"):
-        # Names are copied into commands: never wrap them; let the descriptive columns wrap instead.
-        table.add_column(column, no_wrap=column in ("name", "hub id", "revision", "size", "local"), overflow="fold")
+
+def preset_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Two lines per preset, at most 80 columns: the facts to choose by, then where it comes from."""
+    from summarizer.config import DEFAULT_MT_MODEL, default_llm
+
+    defaults = {DEFAULT_MT_MODEL: "translation", default_llm(): "summary"}
+    name_width = max(len(row["name"]) for row in rows)
+    line = f"{{:<{name_width}}}  {{:<10}}  {{:>6}}  {{:<21}}  {{}}"
+    lines = [line.format("name", "task", "size", "licence", "local"), ""]
     for row in rows:
-        table.add_row(
-            row["name"],
-            row["repo_id"],
-            row["revision"][:10],
-            ", ".join(row["tasks"]),
-            row["size"],
-            row["licence"],
-            row["languages"],
-            "yes" if row["local"] else "no",
-        )
-    # A pipe or a narrow terminal would squash the columns into unreadable slivers: never go below 160.
-    console = Console()
-    Console(width=max(console.width, 160)).print(table)
+        tasks = "+".join("mt" if task == "translation" else task for task in row["tasks"])
+        lines.append(line.format(row["name"], tasks, row["size"], row["licence"], "yes" if row["local"] else "no"))
+        source = f"{row['repo_id']}@{row['revision'][:10]}" + (" (GGUF)" if row["gguf_file"] else "")
+        default = f", default for {defaults[row['name']]}" if row["name"] in defaults else ""
+        lines.append(f"  {source}{default}")
+    lines += ["", "Pass a name to --mt-model / --llm; details: `summarizer models info NAME`."]
+    return lines
 
 
 @app.command()
@@ -111,6 +94,8 @@ def info(
             "size": preset.approx_size,
             "licence": preset.licence,
             "languages": preset.languages,
+            "gguf_file": preset.gguf_file,
+            "sha256": preset.sha256,
             "note": preset.note,
         }
     try:
@@ -152,7 +137,7 @@ def info(
 
 @app.command()
 def pull(
-    spec: Annotated[str, typer.Argument(help="Preset name or hub id org/name[@revision].")],
+    spec: Annotated[str, typer.Argument(help="Preset name or hub id org/name\\[@revision].")],
     revision: Annotated[
         Optional[str], typer.Option("--revision", help="Branch, tag or commit (default: the preset's pin, or main).")
     ] = None,
@@ -160,59 +145,43 @@ def pull(
         bool, typer.Option("--allow-pickle", help="Also download pickled (.bin) weights. Only for models you trust.")
     ] = False,
 ) -> None:
-    """Download a model's config, tokenizer and safetensors weights into the Hugging Face cache."""
+    """Download a model now (e.g. to prepare an offline machine): a GGUF preset's one file, checked
+    against its SHA-256, or a repo's config, tokenizer and safetensors weights."""
+    from summarizer.config import hub_offline_from_env
     from summarizer.models import PRESETS
-    from summarizer.models.resolve import HUB_ID, hub_cache_dir
+    from summarizer.models.download import fetch_gguf, fetch_repo, verify_gguf
+    from summarizer.models.resolve import HUB_ID, find_hub_snapshot, hub_cache_dir
 
-    if spec in PRESETS:
-        repo_id, revision = PRESETS[spec].repo_id, revision or PRESETS[spec].revision
-    elif match := HUB_ID.match(spec):
-        repo_id, revision = match["repo"], revision or match["rev"] or "main"
-    else:
+    preset = PRESETS.get(spec)
+    if not preset and not HUB_ID.match(spec):
         raise UsageError(
             f"cannot pull {spec!r}: not a preset or a hub id",
             hint="pass a preset name (`summarizer models list`) or org/name[@revision]",
         )
-    _require_hub(spec)
-
-    from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError
-
-    try:
-        files = HfApi().list_repo_files(repo_id, revision=revision)
-        has_safetensors = any(name.endswith(".safetensors") for name in files)
-        if not has_safetensors and not allow_pickle:
-            raise UnsafeWeightsError(
-                f"{repo_id}@{revision} has only pickled weights (a pickle can run code when loaded)",
-                hint="pass --allow-pickle to pull and to run it, if you trust it",
-            )
-        patterns = PULL_PATTERNS + (PICKLE_PATTERNS if allow_pickle and not has_safetensors else [])
-        path = snapshot_download(repo_id, revision=revision, allow_patterns=patterns, cache_dir=hub_cache_dir())
-    except HfHubHTTPError as exc:
-        raise SetupError(f"cannot download {repo_id}@{revision}: {str(exc).splitlines()[0]}") from exc
-    except OSError as exc:
-        raise SetupError(
-            f"cannot download {repo_id}@{revision}: {exc}", hint="check the connection and disk space"
-        ) from exc
-    typer.echo(f"{repo_id}@{Path(path).name} is ready in {path}")
-
-
-def _require_hub(spec: str) -> None:
-    """Fail in seconds when offline, before huggingface_hub retries for minutes."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE"):
+    if hub_offline_from_env():
         raise SetupError(
             f"cannot pull {spec}: HF_HUB_OFFLINE is set",
             hint="run `summarizer models pull` on a connected machine without HF_HUB_OFFLINE, then copy the cache",
         )
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
-    try:
-        socket.create_connection((endpoint.hostname or "", port), timeout=HUB_CONNECT_TIMEOUT_S).close()
-    except OSError as exc:
-        raise SetupError(
-            f"cannot pull {spec}: the Hugging Face hub ({endpoint.hostname}) is unreachable ({exc})",
-            hint="run `summarizer models pull` on a connected machine, or pass a local directory/.gguf path",
-        ) from exc
+    if preset and preset.gguf_file:
+        if revision and revision != preset.revision:
+            raise UsageError(f"{spec} is pinned to {preset.revision} with a known SHA-256; --revision cannot change it",
+                             hint="pass the hub id instead to pull another revision")
+        found = find_hub_snapshot(preset.repo_id, preset.revision, preset.gguf_file)
+        path = found[1] / preset.gguf_file if found else fetch_gguf(preset, cache_dir=hub_cache_dir())
+        if found:
+            verify_gguf(preset, path)
+        typer.echo(f"{preset.name} is ready in {path} (SHA-256 {'verified' if preset.sha256 else 'not published'})")
+        return
+    if preset:
+        repo_id, revision, licence = preset.repo_id, revision or preset.revision, preset.licence
+    else:
+        match = HUB_ID.match(spec)
+        assert match is not None
+        repo_id, revision, licence = match["repo"], revision or match["rev"] or "main", None
+    path = fetch_repo(repo_id, revision, name=spec, cache_dir=hub_cache_dir(), licence=licence,
+                      allow_pickle=allow_pickle)
+    typer.echo(f"{repo_id}@{path.name} is ready in {path}")
 
 
 def _files(directory: Path, only: str | None) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ class ResolvedModel:
     def display(self) -> str:
         """Short human name for records and messages."""
         name = self.preset or self.location
-        if self.gguf_file:
+        if self.gguf_file and not self.preset:  # a GGUF preset goes by its name
             name = f"{self.location.rstrip('/')}/{self.gguf_file}"
         return f"{name}@{self.revision}" if self.revision and self.kind in ("preset", "hub") else name
 

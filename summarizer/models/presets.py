@@ -4,8 +4,11 @@ A preset is only a shortcut for a hub id at a pinned commit plus the settings th
 (language codes, context length). Any other model is usable by hub id, local directory or .gguf path.
 
 Revisions are commit hashes where one could be verified from independent public sources (pinning keeps
-cache keys and outputs stable when a repo changes upstream). Where none could be verified the pin is
-"main", marked below; `summarizer models pull` then records whatever commit main points to.
+cache keys and outputs stable when a repo changes upstream). Where none could be verified the pin is a
+named ref, marked below; the first download records the commit it pointed to (the hub cache keeps it).
+
+A GGUF preset names one file in a hub repo plus that file's SHA-256: only that file is fetched, and a
+download whose hash differs is deleted and refused.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ class Preset:
     # Printed once per cache dir when the preset is used (for licences that restrict use).
     licence_notice: str | None = None
     note: str | None = None  # caveats shown by `models info`
+    gguf_file: str | None = None  # GGUF presets: the single file to fetch from repo_id
+    # SHA-256 of gguf_file, from independent public sources. None would mean "unverified": the hash
+    # is then computed on first download and recorded, and `models info` says so.
+    sha256: str | None = None
+    size_bytes: int | None = None  # exact size of gguf_file, when known
 
 
 _NLLB_SETTINGS = MappingProxyType({"src_lang": "ind_Latn", "tgt_lang": "eng_Latn"})
@@ -45,14 +53,17 @@ _ALL_PRESETS = (
     Preset(
         name="opus-mt-id-en",
         repo_id="Helsinki-NLP/opus-mt-id-en",
-        # No commit hash could be verified for this repo: pinned to "main".
-        revision="main",
+        # main ships only pickled weights (pytorch_model.bin). The hub's own safetensors conversion is
+        # pull request 1 (SFconvertbot, commit 947e42c7...); its full hash could not be verified here,
+        # so the pin is the PR ref and the first download records the commit.
+        revision="refs/pr/1",
         architecture="seq2seq",
         tasks=("translation",),
-        approx_size="290 MB",
-        licence="CC-BY-4.0",
+        approx_size="300 MB",
+        licence="Apache-2.0",
         languages="id -> en",
-        note="Default translator. Revision not pinned to a commit (unverified): `models pull` records main's commit.",
+        note="Default translator. Pinned to refs/pr/1 (the safetensors conversion); main has only pickled "
+        "weights. The first download records the exact commit.",
     ),
     Preset(
         name="nllb-200-distilled-600m",
@@ -111,7 +122,7 @@ _ALL_PRESETS = (
         licence="Apache-2.0",
         languages="29+ langs incl. id, en",
         settings=_QWEN_SETTINGS,
-        note="Default --llm.",
+        note="Default --llm when llama-cpp-python is not installed.",
     ),
     Preset(
         name="qwen2.5-3b-instruct",
@@ -127,4 +138,39 @@ _ALL_PRESETS = (
     ),
 )
 
-PRESETS: dict[str, Preset] = {preset.name: preset for preset in _ALL_PRESETS}
+# GGUF presets for the native llama.cpp backend. Hashes and sizes agree across independent public sources
+# (download manifests pinning the same revision); they could not be checked against the hub from here.
+_GGUF_PRESETS = (
+    Preset(
+        name="qwen2.5-1.5b-instruct-q4",
+        repo_id="Qwen/Qwen2.5-1.5B-Instruct-GGUF",
+        revision="91cad51170dc346986eccefdc2dd33a9da36ead9",
+        architecture="causal",
+        tasks=("summary", "translation"),
+        approx_size="1.1 GB",
+        licence="Apache-2.0",
+        languages="29+ langs incl. id, en",
+        settings=_QWEN_SETTINGS,
+        gguf_file="qwen2.5-1.5b-instruct-q4_k_m.gguf",
+        sha256="6a1a2eb6d15622bf3c96857206351ba97e1af16c30d7a74ee38970e434e9407e",
+        size_bytes=1_117_320_736,
+        note="Default --llm when llama-cpp-python is installed.",
+    ),
+    Preset(
+        name="qwen2.5-coder-0.5b-instruct-q4",
+        repo_id="Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF",
+        revision="ebb2015119c907b064c512bf053e945850b5875f",
+        architecture="causal",
+        tasks=("summary", "translation"),
+        approx_size="470 MB",
+        licence="Apache-2.0",
+        languages="29+ langs incl. id, en",
+        settings=_QWEN_SETTINGS,
+        gguf_file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        size_bytes=491_400_064,
+        note="The model docs/benchmarks.md measures: fastest, weakest summaries.",
+    ),
+)
+
+PRESETS: dict[str, Preset] = {preset.name: preset for preset in _ALL_PRESETS + _GGUF_PRESETS}

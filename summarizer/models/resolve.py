@@ -1,6 +1,8 @@
-"""Turn a model SPEC into a ResolvedModel without loading anything (no torch, no network).
+"""Turn a model SPEC into a ResolvedModel without loading anything (no torch).
 
 Order: preset name -> hub id[@revision] in the local Hugging Face cache -> local directory -> .gguf file.
+A preset or hub id that is not yet local is downloaded on first use (models/download.py), unless the run
+is offline; `resolve_spec` (used by inspection commands) never touches the network.
 Cache keys hang off `ResolvedModel.fingerprint`, so this runs on every invocation, including fully
 cached reruns that must stay fast: local content hashes are memoised by (path, size, mtime_ns).
 """
@@ -35,6 +37,7 @@ FINGERPRINT_MEMO = "model-fingerprints.json"
 LICENCE_NOTICE_MARKER = "licence-notices"
 _HASH_CHUNK = 8 * 1024 * 1024
 PULL_HINT = "run `summarizer models pull {name}` on a connected machine, or pass a local directory/.gguf path"
+OFFLINE_HINT = "the run is offline (--offline or HF_HUB_OFFLINE=1); run `summarizer models pull {name}` on a connected machine first"
 
 
 def hub_cache_dir() -> Path:
@@ -48,12 +51,13 @@ def hub_cache_dir() -> Path:
     return Path(home).expanduser() / "hub"
 
 
-def find_hub_snapshot(repo_id: str, revision: str | None) -> tuple[str, Path] | None:
-    """(commit, snapshot dir) of `repo_id` at `revision` in the local hub cache, or None. Never networks."""
+def find_hub_snapshot(repo_id: str, revision: str | None, filename: str = "config.json") -> tuple[str, Path] | None:
+    """(commit, snapshot dir) of `repo_id` at `revision` holding `filename` in the local hub cache, or None.
+    Never networks."""
     from huggingface_hub import try_to_load_from_cache
 
     try:
-        found = try_to_load_from_cache(repo_id, "config.json", cache_dir=hub_cache_dir(), revision=revision or "main")
+        found = try_to_load_from_cache(repo_id, filename, cache_dir=hub_cache_dir(), revision=revision or "main")
     except ValueError:  # huggingface_hub rejects malformed repo ids: such a repo cannot be cached
         return None
     if not isinstance(found, str):
@@ -180,7 +184,12 @@ def resolve_model(spec: str, task: Task, config: Config) -> ResolvedModel:
         UsageError: unknown SPEC (with the closest preset names) or a model unfit for `task`.
         ModelNotFoundError: the SPEC names a model whose files are not on this machine.
     """
-    resolved = resolve_spec(spec, config)
+    try:
+        resolved = resolve_spec(spec, config)
+    except ModelNotFoundError as missing:
+        if not _download(spec.strip(), config, missing):
+            raise
+        resolved = resolve_spec(spec, config)
     if task == "summary" and resolved.architecture != "causal":
         raise UsageError(
             f"{resolved.display} is a translation (encoder-decoder) model and cannot summarise",
@@ -192,8 +201,30 @@ def resolve_model(spec: str, task: Task, config: Config) -> ResolvedModel:
     return resolved
 
 
+def _download(spec: str, config: Config, missing: ModelNotFoundError) -> bool:
+    """Fetch a missing preset or hub model; False when SPEC is neither. Offline, say how to prepare."""
+    preset = PRESETS.get(spec)
+    hub = None if preset or _looks_like_path(spec) else HUB_ID.match(spec)
+    if not (preset or hub):
+        return False
+    if config.offline:
+        raise ModelNotFoundError(missing.message, hint=OFFLINE_HINT.format(name=spec)) from None
+    from summarizer.models import download
+
+    if preset and preset.gguf_file:
+        download.fetch_gguf(preset, cache_dir=hub_cache_dir())
+    elif preset:
+        download.fetch_repo(preset.repo_id, preset.revision, name=preset.name, cache_dir=hub_cache_dir(),
+                            licence=preset.licence, allow_pickle=config.allow_pickle)
+    else:
+        assert hub is not None
+        download.fetch_repo(hub["repo"], hub["rev"] or "main", name=spec, cache_dir=hub_cache_dir(),
+                            allow_pickle=config.allow_pickle)
+    return True
+
+
 def resolve_spec(spec: str, config: Config) -> ResolvedModel:
-    """resolve_model without the task check and licence notice (for `summarizer models info`)."""
+    """resolve_model without the task check, licence notice and download (for `summarizer models info`)."""
     spec = spec.strip()
     if spec in PRESETS:
         return _resolve_preset(PRESETS[spec])
@@ -228,11 +259,25 @@ def _looks_like_path(spec: str) -> bool:
 
 
 def _resolve_preset(preset: Preset) -> ResolvedModel:
-    found = find_hub_snapshot(preset.repo_id, preset.revision)
+    found = find_hub_snapshot(preset.repo_id, preset.revision, preset.gguf_file or "config.json")
     if not found:
+        what = f"{preset.repo_id}/{preset.gguf_file}" if preset.gguf_file else preset.repo_id
         raise ModelNotFoundError(
-            f"model {preset.name} ({preset.repo_id}@{preset.revision}) is not in the local Hugging Face cache",
+            f"model {preset.name} ({what}@{preset.revision}) is not in the local Hugging Face cache",
             hint=PULL_HINT.format(name=preset.name),
+        )
+    if preset.gguf_file:
+        commit, snapshot = found
+        return ResolvedModel(
+            spec=preset.name,
+            kind="gguf",
+            architecture="causal",
+            location=str(snapshot),
+            fingerprint=f"{preset.repo_id}@{commit}/{preset.gguf_file}",
+            revision=commit,
+            gguf_file=preset.gguf_file,
+            preset=preset.name,
+            settings=dict(preset.settings),
         )
     return _resolved_from_snapshot(preset.name, preset.repo_id, found, preset=preset)
 
