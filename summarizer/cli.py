@@ -16,18 +16,38 @@ from typing import Annotated, Iterator, Optional
 
 import typer
 
+from summarizer import __version__
+from summarizer.defaults import DEFAULT_LLM_GGUF, DEFAULT_LLM_TRANSFORMERS, DEFAULT_MT_MODEL
 from summarizer.errors import SummarizerError, UsageError
 
+# Plain help (rich_markup_mode=None): rich markup would eat every [bracketed] text such as [env ...] and
+# [@rev], and loading rich's help renderer costs a third of `--help`'s start-up.
 app = typer.Typer(
     name="summarizer",
     help="Indonesian news -> faithful English translations and source-grounded key-fact summaries, "
-    "on local models.",
+    "on local models. Missing models are downloaded on first use (HF_HUB_OFFLINE=1 or --offline forbids it).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
-cache_app = typer.Typer(help="Inspect and maintain the on-disk result cache.", no_args_is_help=True)
+cache_app = typer.Typer(help="Inspect and maintain the on-disk result cache.", no_args_is_help=True,
+                        rich_markup_mode=None)
 app.add_typer(cache_app, name="cache")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"summarizer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Options that apply before any command (the help text is the app's)."""
 
 
 def _register_subcommands() -> None:
@@ -44,10 +64,10 @@ _register_subcommands()
 # ----------------------------------------------------------------------------- shared options
 
 Paths = Annotated[Optional[list[str]], typer.Argument(help="Files, directories (recursive: .txt .md .html .htm) or '-' for stdin.", show_default=False)]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl, json, md or text.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl, json, md or text (any case).")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", "-o", help="Write one file per article plus index.jsonl into DIR instead of stdout.")]
-MtModelOpt = Annotated[Optional[str], typer.Option("--mt-model", help="Translation model: preset, hub id[@rev], local dir or .gguf [env SUMMARIZER_MT_MODEL].", show_default=False)]
-LlmOpt = Annotated[Optional[str], typer.Option("--llm", help="Summary model: preset, hub id[@rev], local dir or .gguf [env SUMMARIZER_LLM].", show_default=False)]
+MtModelOpt = Annotated[Optional[str], typer.Option("--mt-model", help=f"Translation model: preset, hub id[@rev], local dir or .gguf [env SUMMARIZER_MT_MODEL; default {DEFAULT_MT_MODEL}].", show_default=False)]
+LlmOpt = Annotated[Optional[str], typer.Option("--llm", help=f"Summary model: preset, hub id[@rev], local dir or .gguf [env SUMMARIZER_LLM; default {DEFAULT_LLM_GGUF} when llama-cpp-python is installed, else {DEFAULT_LLM_TRANSFORMERS}].", show_default=False)]
 CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", help="Cache directory [env SUMMARIZER_CACHE_DIR; default ./cache].", show_default=False)]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
 RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Recompute everything and overwrite cached results.")]
@@ -57,7 +77,8 @@ QuantizeOpt = Annotated[str, typer.Option("--quantize", help="none, or int8 (dyn
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="auto, float32 or bfloat16.")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="LLM runtime: auto (llama.cpp for .gguf when installed), transformers or llama.cpp.")]
 PickleOpt = Annotated[bool, typer.Option("--allow-pickle", help="Allow pickled (.bin) weights. Only for models you trust.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no per-article messages on stderr.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Nothing on stderr but errors: no progress bar, per-article messages or final summary line.")]
+OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never touch the network: a missing model is an error [env HF_HUB_OFFLINE=1].")]
 ProgressOpt = Annotated[bool, typer.Option("--progress", help="Show a progress bar even when stderr is not a terminal.")]
 
 FORMATS = ("jsonl", "json", "md", "text")
@@ -91,8 +112,16 @@ def _config(task: str, **values: object):
 
 def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: bool, progress: bool,
          **settings: object) -> None:
+    fmt = fmt.lower()
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {fmt!r}", hint=f"use one of: {', '.join(FORMATS)}")
+    if settings.get("offline"):
+        os.environ["HF_HUB_OFFLINE"] = "1"  # transformers and huggingface_hub must not try either
+    else:
+        settings["offline"] = None  # the default: offline only when HF_HUB_OFFLINE says so
+    show_progress = not quiet and (progress or sys.stderr.isatty())
+    if not show_progress:
+        os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # huggingface_hub's download bars
     config = _config(task, **settings)
 
     from summarizer.batch import run_batch
@@ -106,7 +135,6 @@ def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: 
     docs = discover(paths, stdin=stdin)
     if not docs:
         raise UsageError(f"no articles found in {' '.join(paths)}", hint="inputs are .txt, .md, .html or .htm files")
-    show_progress = not quiet and (progress or sys.stderr.isatty())
     failed = run_batch(docs, config, fmt=fmt, out=out, quiet=quiet, show_progress=show_progress)
     if failed:
         raise typer.Exit(1)
@@ -120,13 +148,14 @@ def translate(
     paths: Paths = None, format: FormatOpt = "jsonl", out: OutOpt = None, mt_model: MtModelOpt = None,
     cache_dir: CacheDirOpt = None, no_cache: NoCacheOpt = False, refresh: RefreshOpt = False,
     threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
-    backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, quiet: QuietOpt = False, progress: ProgressOpt = False,
+    backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, offline: OfflineOpt = False, quiet: QuietOpt = False,
+    progress: ProgressOpt = False,
 ) -> None:
     """Translate Indonesian articles into English (one JSON record per article)."""
     with user_errors():
         _run("translate", paths, format, out, quiet, progress, mt_model=mt_model, cache_dir=cache_dir,
              use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams, quantize=quantize,
-             dtype=dtype, backend=backend, allow_pickle=allow_pickle)
+             dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline)
 
 
 @app.command()
@@ -136,13 +165,14 @@ def summarize(
     strict: Annotated[bool, typer.Option("--strict/--lenient", help="Drop unsupported summary items (strict) or keep them flagged (lenient).")] = True,
     cache_dir: CacheDirOpt = None, no_cache: NoCacheOpt = False, refresh: RefreshOpt = False,
     threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
-    backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, quiet: QuietOpt = False, progress: ProgressOpt = False,
+    backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, offline: OfflineOpt = False, quiet: QuietOpt = False,
+    progress: ProgressOpt = False,
 ) -> None:
-    """Translate and summarise articles into structured, source-cited key facts."""
+    """Translate and summarise articles into structured, source-cited key facts (the main job)."""
     with user_errors():
         _run("summarize", paths, format, out, quiet, progress, mt_model=mt_model, llm=llm, strict=strict,
              cache_dir=cache_dir, use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams,
-             quantize=quantize, dtype=dtype, backend=backend, allow_pickle=allow_pickle)
+             quantize=quantize, dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline)
 
 
 @app.command()

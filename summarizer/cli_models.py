@@ -14,7 +14,8 @@ import typer
 
 from summarizer.errors import ModelNotFoundError, SetupError, UsageError
 
-app = typer.Typer(help="List, inspect and download models.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="List, inspect and download models.", no_args_is_help=True, add_completion=False,
+                  rich_markup_mode=None)  # plain help keeps [bracketed] text
 
 CacheDirOpt = Annotated[
     Optional[Path], typer.Option("--cache-dir", help="Cache directory [env SUMMARIZER_CACHE_DIR; default ./cache].")
@@ -58,7 +59,7 @@ def list_models(as_json: JsonOpt = False) -> None:
 
 def preset_table(rows: list[dict[str, Any]]) -> list[str]:
     """Two lines per preset, at most 80 columns: the facts to choose by, then where it comes from."""
-    from summarizer.config import DEFAULT_MT_MODEL, default_llm
+    from summarizer.defaults import DEFAULT_MT_MODEL, default_llm
 
     defaults = {DEFAULT_MT_MODEL: "translation", default_llm(): "summary"}
     name_width = max(len(row["name"]) for row in rows)
@@ -137,7 +138,7 @@ def info(
 
 @app.command()
 def pull(
-    spec: Annotated[str, typer.Argument(help="Preset name or hub id org/name\\[@revision].")],
+    spec: Annotated[str, typer.Argument(help="Preset name or hub id org/name[@revision].")],
     revision: Annotated[
         Optional[str], typer.Option("--revision", help="Branch, tag or commit (default: the preset's pin, or main).")
     ] = None,
@@ -147,7 +148,7 @@ def pull(
 ) -> None:
     """Download a model now (e.g. to prepare an offline machine): a GGUF preset's one file, checked
     against its SHA-256, or a repo's config, tokenizer and safetensors weights."""
-    from summarizer.config import hub_offline_from_env
+    from summarizer.defaults import hub_offline_from_env
     from summarizer.models import PRESETS
     from summarizer.models.download import fetch_gguf, fetch_repo, verify_gguf
     from summarizer.models.resolve import HUB_ID, find_hub_snapshot, hub_cache_dir

@@ -5,29 +5,13 @@ The pipeline never reads the environment or argv itself, so it stays a plain fun
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_MT_MODEL = "opus-mt-id-en"
-# The summary model: the GGUF preset when the native llama.cpp backend (llama-cpp-python) is installed,
-# because llama.cpp decodes a Q4 GGUF several times faster than transformers on CPU
-# (FINDINGS.md: 28 vs ~5 tokens/s) from a third of the download; else the transformers preset.
-DEFAULT_LLM_GGUF = "qwen2.5-1.5b-instruct-q4"
-DEFAULT_LLM_TRANSFORMERS = "qwen2.5-1.5b-instruct"
-TRUE_WORDS = ("1", "on", "yes", "true")
-
-
-def default_llm() -> str:
-    return DEFAULT_LLM_GGUF if importlib.util.find_spec("llama_cpp") else DEFAULT_LLM_TRANSFORMERS
-
-
-def hub_offline_from_env() -> bool:
-    """HF_HUB_OFFLINE as huggingface_hub reads it: then nothing may touch the network."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in TRUE_WORDS
+from summarizer.defaults import DEFAULT_MT_MODEL, default_llm, hub_offline_from_env
 
 
 def default_cache_dir() -> Path:

@@ -30,17 +30,21 @@ def test_list_shows_every_preset_and_whether_it_is_here(tiny_marian_dir):
     assert rows["nllb-200-distilled-600m"]["licence"] == "CC-BY-NC-4.0"
     assert rows["qwen2.5-1.5b-instruct"]["revision"] == PRESETS["qwen2.5-1.5b-instruct"].revision
 
-    install_in_hub_cache(tiny_marian_dir, "Helsinki-NLP/opus-mt-id-en", COMMIT, hub_cache_dir())
+    install_in_hub_cache(tiny_marian_dir, "Helsinki-NLP/opus-mt-id-en", COMMIT, hub_cache_dir(),
+                         refs=(PRESETS["opus-mt-id-en"].revision,))
     rows = {row["name"]: row for row in json.loads(run("list", "--json").output)}
     assert rows["opus-mt-id-en"]["local"] and not rows["m2m100-418m"]["local"]
 
 
-def test_list_table_names_the_columns_and_presets(monkeypatch):
-    monkeypatch.setenv("COLUMNS", "200")
+def test_list_table_fits_80_columns_and_shows_licences_and_sources():
     result = run("list")
     assert result.exit_code == 0
-    for word in ("hub id", "revision", "licence", "local", "opus-mt-id-en", "Qwen/Qwen2.5-3B-Instruct", "CC-BY-NC-4.0"):
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for word in ("licence", "local", "opus-mt-id-en", "Qwen/Qwen2.5-3B-Instruct", "CC-BY-NC-4.0", "Qwen Research License",
+                 "Qwen/Qwen2.5-1.5B-Instruct-GGUF@91cad51170 (GGUF)", "default for translation", "default for summary"):
         assert word in result.output
+    assert all(name in result.output for name in PRESETS)
 
 
 def test_info_on_a_missing_preset_says_how_to_get_it():
@@ -82,7 +86,11 @@ def test_pull_offline_fails_fast_with_exit_code_2():
 
 
 def test_pull_with_an_unreachable_hub_fails_fast(monkeypatch):
+    import huggingface_hub.constants
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)  # frozen at its import
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: nothing listens
     start = time.monotonic()
     result = run("pull", "acme/model@v1")

@@ -114,7 +114,8 @@ def test_corrupt_memo_is_replaced_and_no_cache_writes_none(tiny_marian_dir, tmp_
 
 
 def test_preset_resolves_from_the_hub_cache_and_loads(tiny_marian_dir, config):
-    install_in_hub_cache(tiny_marian_dir, "Helsinki-NLP/opus-mt-id-en", COMMIT, hub_cache_dir())
+    install_in_hub_cache(tiny_marian_dir, "Helsinki-NLP/opus-mt-id-en", COMMIT, hub_cache_dir(),
+                         refs=(PRESETS["opus-mt-id-en"].revision,))
     resolved = resolve_model("opus-mt-id-en", "translation", config)
     assert (resolved.kind, resolved.preset, resolved.revision) == ("preset", "opus-mt-id-en", COMMIT)
     assert resolved.fingerprint == f"Helsinki-NLP/opus-mt-id-en@{COMMIT}"
@@ -137,7 +138,8 @@ def test_resolution_order_preset_then_hub_then_directory(tiny_marian_dir, tiny_q
     # A local directory named like a preset and one named like a hub id.
     shutil.copytree(tiny_qwen2_dir, tmp_path / "opus-mt-id-en")
     shutil.copytree(tiny_qwen2_dir, tmp_path / "acme" / "translator")
-    install_in_hub_cache(tiny_marian_dir, "Helsinki-NLP/opus-mt-id-en", COMMIT, hub_cache_dir())
+    install_in_hub_cache(tiny_marian_dir, "Helsinki-NLP/opus-mt-id-en", COMMIT, hub_cache_dir(),
+                         refs=(PRESETS["opus-mt-id-en"].revision,))
     assert resolve_model("opus-mt-id-en", "translation", config).kind == "preset"
     # Not in the hub cache: the relative directory is used.
     assert resolve_model("acme/translator", "translation", config).kind == "local"
@@ -217,7 +219,8 @@ def test_nllb_licence_notice_once_per_cache_dir(tiny_nllb_dir, tmp_path, capsys)
 
 def test_presets_are_well_formed():
     for preset in PRESETS.values():
-        assert preset.revision == "main" or len(preset.revision) == 40
+        assert preset.revision == "main" or preset.revision.startswith("refs/pr/") or len(preset.revision) == 40
+        assert preset.gguf_file is None or (preset.gguf_file.endswith(".gguf") and len(preset.sha256 or "") == 64)
         assert "/" in preset.repo_id and preset.licence and preset.tasks
     assert PRESETS["nllb-200-1.3b"].licence == "CC-BY-NC-4.0"
     assert PRESETS["m2m100-418m"].settings == {"src_lang": "id", "tgt_lang": "en"}

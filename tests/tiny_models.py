@@ -334,8 +334,8 @@ def install_in_hub_cache(model_dir: Path, repo_id: str, commit: str, hub_cache: 
     repo_dir = Path(hub_cache) / ("models--" + repo_id.replace("/", "--"))
     snapshot = repo_dir / "snapshots" / commit
     shutil.copytree(model_dir, snapshot, dirs_exist_ok=True)
-    (repo_dir / "refs").mkdir(parents=True, exist_ok=True)
-    for ref in refs:
+    for ref in refs:  # a ref may contain slashes (refs/pr/1)
+        (repo_dir / "refs" / ref).parent.mkdir(parents=True, exist_ok=True)
         (repo_dir / "refs" / ref).write_text(commit)
     return snapshot
 
