@@ -191,38 +191,65 @@ def schema(
 
 
 def _open_cache(cache_dir: Path | None):
+    """The result cache, or None when its directory does not exist (inspecting must not create it)."""
     from summarizer.cache import ResultCache
     from summarizer.config import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
+    if not directory.is_dir():
+        return None
     return ResultCache(directory, warn=lambda message: typer.echo(f"summarizer: warning: {message}", err=True))
 
 
 @cache_app.command("stats")
-def cache_stats(cache_dir: CacheDirOpt = None, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Entries, size on disk and the last run's hits and misses."""
+def cache_stats(
+    cache_dir: CacheDirOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")] = False,
+) -> None:
+    """Entries per stage, size on disk and the last run's hits and misses."""
     import json
 
+    from summarizer.config import default_cache_dir
+
     cache = _open_cache(cache_dir)
-    stats = cache.stats()
-    cache.close()
+    if cache is None:
+        stats = {"directory": str(cache_dir or default_cache_dir()), "exists": False, "entries": 0,
+                 "entries_per_stage": {}, "size_bytes": 0, "last_run": None}
+    else:
+        stats = {"exists": True, **cache.stats()}
+        cache.close()
     if json_output:
         typer.echo(json.dumps(stats, indent=2))
         return
-    typer.echo(f"directory: {stats['directory']}")
-    typer.echo(f"entries:   {stats.get('entries', 0)}  {stats.get('entries_per_stage', {})}")
-    typer.echo(f"size:      {stats.get('size_bytes', 0) / 2**20:.1f} MiB")
+    typer.echo("\n".join(stats_table(stats)))
+
+
+def stats_table(stats: dict) -> list[str]:
+    """`cache stats` for people: one labelled line per fact, counts per stage in brackets."""
+    import datetime
+
+    def per_stage(counts: dict) -> str:
+        return ", ".join(f"{stage} {count:,}" for stage, count in sorted(counts.items())) or "none"
+
+    lines = [f"directory  {stats['directory']}" + ("" if stats.get("exists", True) else "  (does not exist yet)")]
+    lines.append(f"entries    {stats.get('entries', 0):,}  ({per_stage(stats.get('entries_per_stage') or {})})")
+    size = stats.get("size_bytes", 0)
+    lines.append(f"size       {size / 2**20:.1f} MiB" if size >= 2**20 else f"size       {size / 2**10:.0f} KiB")
     last = stats.get("last_run")
     if last:
-        typer.echo(f"last run:  hits {last['hits']}  misses {last['misses']}")
+        when = datetime.datetime.fromtimestamp(last["finished"]).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"last run   {when}: hits {sum(last['hits'].values()):,} ({per_stage(last['hits'])}), "
+                     f"misses {sum(last['misses'].values()):,} ({per_stage(last['misses'])})")
+    return lines
 
 
 @cache_app.command("clear")
 def cache_clear(cache_dir: CacheDirOpt = None) -> None:
     """Remove every cached result."""
     cache = _open_cache(cache_dir)
-    removed = cache.clear()
-    cache.close()
+    removed = cache.clear() if cache else 0
+    if cache:
+        cache.close()
     typer.echo(f"removed {removed} entries")
 
 
@@ -235,8 +262,9 @@ def cache_prune(
     with user_errors():
         seconds = parse_age(older_than)
         cache = _open_cache(cache_dir)
-        removed = cache.prune(seconds)
-        cache.close()
+        removed = cache.prune(seconds) if cache else 0
+        if cache:
+            cache.close()
         typer.echo(f"removed {removed} entries older than {older_than}")
 
 

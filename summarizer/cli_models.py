@@ -26,7 +26,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON out
 def _config(cache_dir: Path | None = None, allow_pickle: bool = False):
     from summarizer.config import Config
 
-    return Config(**({"cache_dir": cache_dir} if cache_dir else {}), allow_pickle=allow_pickle)
+    # use_cache=False: inspecting a model must not create or write the cache directory.
+    return Config(**({"cache_dir": cache_dir} if cache_dir else {}), allow_pickle=allow_pickle, use_cache=False)
 
 
 @app.command("list")

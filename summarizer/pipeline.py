@@ -13,11 +13,12 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from summarizer import check, segment
+from summarizer import check, extract, numbers, segment
 from summarizer.cache import ResultCache, cache_key
 from summarizer.config import Config
 from summarizer.errors import ItemError, SetupError, SummarizerError
@@ -31,6 +32,9 @@ TITLE_ID = "title"
 # Summaries decoded together on a batching backend: the batch size where PERF-NOTES measured bf16 decoding
 # at 5x the single-row rate, with memory for 8 article-long prompts well under 1 GB for a 0.5B model.
 SUMMARY_BATCH = 8
+# (source, stage, done, total): how far an article has got, for a progress bar. `done`/`total` count
+# sentences in the translate stage and are 0 where a stage has no finer steps.
+StageCallback = Callable[[str, str, int, int], None]
 
 
 def template_hash(name: str) -> str:
@@ -51,6 +55,7 @@ class Runtime:
         self.config = config
         self.cache = ResultCache(config.cache_dir, enabled=config.use_cache, refresh=config.refresh, warn=warn)
         self._engine: TranslationEngine | None = None
+        self.on_segments: Callable[[int], None] | None = None  # segments translated, for progress
 
     @classmethod
     def for_config(cls, config: Config) -> "Runtime":
@@ -93,7 +98,7 @@ class Runtime:
     def engine(self) -> TranslationEngine:
         if self._engine is None:
             translator = self.models.translator(self.mt)
-            self._engine = TranslationEngine(translator, beams=self.config.beams,
+            self._engine = TranslationEngine(_CountingTranslator(translator, self), beams=self.config.beams,
                                              batch_tokens=self.config.batch_tokens)
         return self._engine
 
@@ -114,6 +119,22 @@ class Runtime:
         return SUMMARY_BATCH if chat_backend(self.llm, self.config) == "transformers" else 1
 
 
+class _CountingTranslator:
+    """Passes every batch through and tells the runtime how many segments it translated (progress)."""
+
+    def __init__(self, inner: object, runtime: Runtime):
+        self._inner, self._runtime = inner, runtime
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def translate(self, texts, options, contexts=None):  # noqa: ANN001 - the Translator signature
+        outputs = self._inner.translate(texts, options, contexts)
+        if self._runtime.on_segments:
+            self._runtime.on_segments(len(texts))
+        return outputs
+
+
 @contextmanager
 def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     start = time.perf_counter()
@@ -132,26 +153,33 @@ class _Work:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def process_article(doc: InputDocument, config: Config, runtime: Runtime | None = None) -> Record:
+def process_article(doc: InputDocument, config: Config, runtime: Runtime | None = None,
+                    progress: StageCallback | None = None) -> Record:
     """Everything known about one article. Item problems become an error record; setup problems raise."""
-    return process_articles([doc], config, runtime)[0]
+    return process_articles([doc], config, runtime, progress)[0]
 
 
-def process_articles(docs: Sequence[InputDocument], config: Config, runtime: Runtime | None = None) -> list[Record]:
+def process_articles(docs: Sequence[InputDocument], config: Config, runtime: Runtime | None = None,
+                     progress: StageCallback | None = None) -> list[Record]:
     """`process_article` for several articles, in order, with their summaries decoded together.
 
     Each article goes through ingest, segment, translate and check on its own; then the summaries that
     are not cached are generated in one batched call. An article's failure is its own error record;
-    setup problems (a model that cannot load) raise.
+    setup problems (a model that cannot load) raise. `progress`, when given, hears each stage as it
+    starts and the sentences translated so far.
     """
     runtime = runtime or Runtime.for_config(config)
+    report = progress or (lambda source, stage, done, total: None)
     works = []
     for doc in docs:
         work = _Work(Record(id=None, source=doc.source))
         with _item_errors(work):
-            _translate_stages(work, doc, runtime)
+            _translate_stages(work, doc, runtime, report)
         works.append(work)
     if config.task == "summarize":
+        for work in works:
+            if work.record.error is None:
+                report(work.record.source, "summarize", 0, 0)
         _summarize_stage([work for work in works if work.record.error is None], runtime)
     for work in works:
         work.record.timings = work.timings
@@ -173,8 +201,9 @@ def _item_errors(work: _Work) -> Iterator[None]:
         work.record.error = ErrorInfo(type=type(exc).__name__, message=f"unexpected failure: {exc}")
 
 
-def _translate_stages(work: _Work, doc: InputDocument, runtime: Runtime) -> None:
+def _translate_stages(work: _Work, doc: InputDocument, runtime: Runtime, report: StageCallback) -> None:
     timings = work.timings
+    report(doc.source, "ingest", 0, 0)
     with _timed(timings, "ingest"):
         article = ingest(doc)
     work.article, work.record = article, _article_record(article)
@@ -184,10 +213,10 @@ def _translate_stages(work: _Work, doc: InputDocument, runtime: Runtime) -> None
     record.paragraphs, record.sentences = segmented.paragraphs, segmented.sentences
     record.models["mt"] = runtime.mt.display
     with _timed(timings, "translate"):
-        _translate(record, article, segmented, runtime)
+        _translate(record, article, segmented, runtime, lambda done, total: report(doc.source, "translate", done, total))
+    report(doc.source, "check", 0, 0)
     with _timed(timings, "check"):
-        title_pair = (article.title, record.translation.title) if article.title and record.translation else None
-        record.warnings += check.check_translation(record.sentences, title=title_pair)
+        record.warnings += _check_translation(record, article, runtime)
 
 
 def _debugging() -> bool:
@@ -208,11 +237,20 @@ def _article_record(article: Article) -> Record:
     )
 
 
-def _translate(record: Record, article: Article, segmented: Segmented, runtime: Runtime) -> None:
+def _translate(record: Record, article: Article, segmented: Segmented, runtime: Runtime,
+               report: Callable[[int, int], None]) -> None:
     """Fill `en` on every sentence and the record's translation, through the article and sentence caches."""
     mt_key = runtime.mt_key
     ids = [s.id for s in segmented.sentences] + ([TITLE_ID] if article.title else [])
     texts = [s.text for s in segmented.sentences] + ([article.title] if article.title else [])
+    done = 0
+
+    def on_segments(count: int) -> None:
+        nonlocal done
+        done = min(len(texts), done + count)  # retried or split segments are not new sentences
+        report(done, len(texts))
+
+    report(0, len(texts))
     article_key = cache_key("translation", ENGINE_VERSION, mt_key, list(zip(ids, texts)))
     cached = runtime.cache.get(article_key)
     if cached is not None:
@@ -221,8 +259,12 @@ def _translate(record: Record, article: Article, segmented: Segmented, runtime: 
     else:
         contexts = _contexts(segmented, ids) if runtime.mt.architecture == "causal" else None
         before = runtime.cache.hits["sentence"]
-        results = translate_segments(texts, contexts=contexts, engine=runtime.engine, model_key=mt_key,
-                                     cache=runtime.cache)
+        runtime.on_segments = on_segments
+        try:
+            results = translate_segments(texts, contexts=contexts, engine=runtime.engine, model_key=mt_key,
+                                         cache=runtime.cache)
+        finally:
+            runtime.on_segments = None
         by_id = {i: {"en": r.en, "flags": r.flags} for i, r in zip(ids, results)}
         runtime.cache.set(article_key, by_id)
         record.cache["translation"] = "partial" if runtime.cache.hits["sentence"] > before else "miss"
@@ -237,6 +279,28 @@ def _translate(record: Record, article: Article, segmented: Segmented, runtime: 
         " ".join(by_id[sentence_id]["en"] for sentence_id in paragraph) for paragraph in segmented.paragraphs
     )
     record.translation = Translation(title=title_en, text=text)
+
+
+def _check_translation(record: Record, article: Article, runtime: Runtime) -> list[Issue]:
+    """The translation checks, cached with the translation: they depend only on the sentences, their
+    English and the title, and a cached rerun would otherwise spend most of its time here (wordfreq)."""
+    title_pair = (article.title, record.translation.title) if article.title and record.translation else None
+    key = cache_key("check", _check_code_hash(), [(s.id, s.text, s.en) for s in record.sentences], title_pair)
+    cached = runtime.cache.get(key)
+    if cached is not None:
+        return [Issue.model_validate(issue) for issue in cached]
+    issues = check.check_translation(record.sentences, title=title_pair)
+    runtime.cache.set(key, [issue.model_dump(mode="json") for issue in issues])
+    return issues
+
+
+@cache
+def _check_code_hash() -> str:
+    """SHA-256 of the checks' source files: cached check results expire when that code changes."""
+    combined = hashlib.sha256()
+    for module in (check, extract, numbers):
+        combined.update(Path(module.__file__).read_bytes())
+    return combined.hexdigest()
 
 
 def _contexts(segmented: Segmented, ids: list[str]) -> list[str | None]:

@@ -32,10 +32,17 @@ class StreamWriter:
         elif self.fmt == "json":
             text = ("[\n" if self.count == 0 else ",\n") + record_json(record, indent=2)
         else:
-            text = ("\n---\n\n" if self.count else "") + render_text(record, self.fmt)
+            text = ("\n---\n\n" if self.count else "") + self._header(record) + render_text(record, self.fmt)
         self.stream.write(text)
         self.stream.flush()
         self.count += 1
+
+    def _header(self, record: Record) -> str:
+        """Plain text names each article's source and title, so a folder's output can be told apart
+        (Markdown briefs already open with both)."""
+        if self.fmt != "text":
+            return ""
+        return f"==> {record.source}" + (f" · {record.title}" if record.title else "") + " <==\n\n"
 
     def close(self) -> None:
         if self.fmt == "json":
@@ -70,6 +77,7 @@ def atomic_write(path: Path, text: str) -> None:
     """Temp file in the same directory + rename: readers see the old file or the new one, never half."""
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; shared briefs follow the umask
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
             out.flush()
@@ -78,6 +86,13 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it, so it is put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _file_name(record: Record, fmt: Format) -> str:
@@ -96,7 +111,8 @@ def render_text(record: Record, fmt: Format) -> str:
 def render_plain(record: Record) -> str:
     """Plain English: the translation (and, when summarised, the summary first)."""
     if record.error:
-        return f"[{record.source}] error: {record.error.message}\n"
+        message = record.error.message
+        return f"error: {message}\n" if message.startswith(record.source) else f"[{record.source}] error: {message}\n"
     parts: list[str] = []
     if record.summary:
         s = record.summary
