@@ -77,7 +77,7 @@ QuantizeOpt = Annotated[str, typer.Option("--quantize", help="none, or int8 (dyn
 DtypeOpt = Annotated[str, typer.Option("--dtype", help="auto, float32 or bfloat16.")]
 BackendOpt = Annotated[str, typer.Option("--backend", help="LLM runtime: auto (llama.cpp for .gguf when installed), transformers or llama.cpp.")]
 PickleOpt = Annotated[bool, typer.Option("--allow-pickle", help="Allow pickled (.bin) weights. Only for models you trust.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Nothing on stderr but errors: no progress bar, per-article messages or final summary line.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, per-article messages or final line on stderr (setup errors and download notices still show).")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never touch the network: a missing model is an error [env HF_HUB_OFFLINE=1].")]
 ProgressOpt = Annotated[bool, typer.Option("--progress", help="Show a progress bar even when stderr is not a terminal.")]
 

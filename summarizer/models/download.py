@@ -203,11 +203,14 @@ class _network_errors:
             status = exc.response.status_code if exc.response is not None else "?"
             raise SetupError(f"cannot download {self.what}: {where} answered HTTP {status}",
                              hint="check the name and revision, or try again later") from exc
-        if isinstance(exc, (httpx2.HTTPError, LocalEntryNotFoundError, OSError)):
+        if isinstance(exc, (httpx2.HTTPError, LocalEntryNotFoundError)):
             reason = _first_line(exc.__cause__ or exc) if isinstance(exc, LocalEntryNotFoundError) else _first_line(exc)
             raise SetupError(f"cannot download {self.what}: {where} is unreachable ({reason})",
                              hint="check the connection or HF_ENDPOINT; offline, pass a local directory or .gguf "
                              "file") from exc
+        if isinstance(exc, OSError):
+            raise SetupError(f"cannot download {self.what}: {_first_line(exc)}",
+                             hint="check free space and permissions of the Hugging Face cache (HF_HOME)") from exc
         return False
 
 
