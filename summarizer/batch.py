@@ -31,10 +31,7 @@ def run_batch(docs: Sequence[InputDocument], config: Config, *, fmt: Format = "j
     """
     started = time.monotonic()
     runtime = Runtime.for_config(config)
-    # Resolve models up front: a missing model is a setup error (exit 2) before any work is done.
-    runtime.mt  # noqa: B018 - resolving is the point
-    if config.task == "summarize":
-        runtime.llm  # noqa: B018
+    _resolve_models(runtime, config)
     writer = DirectoryWriter(out, fmt) if out else StreamWriter(sys.stdout, fmt)
     bar = ProgressBar(config.task, len(docs), enabled=show_progress)
     tally = Tally()
@@ -57,6 +54,16 @@ def run_batch(docs: Sequence[InputDocument], config: Config, *, fmt: Format = "j
         if not quiet:
             bar.print(tally.final_line(str(out) if out else "stdout", time.monotonic() - started))
     return tally.failed
+
+
+def _resolve_models(runtime: Runtime, config: Config) -> None:
+    """Resolve models up front: a missing model is a setup error (exit 2) before any work is done. Models
+    given as local paths go first, so a mistyped .gguf path fails before the other model is downloaded."""
+    from summarizer.models.resolve import looks_like_path
+
+    specs = {"mt": config.mt_model, **({"llm": config.llm} if config.task == "summarize" else {})}
+    for role in sorted(specs, key=lambda role: not looks_like_path(specs[role])):
+        getattr(runtime, role)
 
 
 def error_line(record: Record) -> str:

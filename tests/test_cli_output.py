@@ -173,3 +173,11 @@ def test_readme_jq_recipes_survive_error_records(tmp_path, tiny_marian_dir):
         done = subprocess.run(["sh", "-c", recipe], input=output, capture_output=True, text=True)
         assert done.returncode == 0, (recipe, done.stderr)
         assert "null" not in done.stdout.split(), recipe
+
+
+def test_a_missing_gguf_path_is_blamed_before_any_default_model(tmp_path):
+    write_articles(tmp_path / "in", 1)
+    done = run_cli(["summarize", str(tmp_path / "in"), "--llm", "path/to/model.gguf"], cli_env(tmp_path / "c"))
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "path/to/model.gguf" in line and "opus-mt" not in line

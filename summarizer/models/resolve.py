@@ -204,7 +204,7 @@ def resolve_model(spec: str, task: Task, config: Config) -> ResolvedModel:
 def _download(spec: str, config: Config, missing: ModelNotFoundError) -> bool:
     """Fetch a missing preset or hub model; False when SPEC is neither. Offline, say how to prepare."""
     preset = PRESETS.get(spec)
-    hub = None if preset or _looks_like_path(spec) else HUB_ID.match(spec)
+    hub = None if preset or looks_like_path(spec) else HUB_ID.match(spec)
     if not (preset or hub):
         return False
     if config.offline:
@@ -229,7 +229,7 @@ def resolve_spec(spec: str, config: Config) -> ResolvedModel:
     if spec in PRESETS:
         return _resolve_preset(PRESETS[spec])
     hub = HUB_ID.match(spec)
-    if hub and not _looks_like_path(spec):
+    if hub and not looks_like_path(spec):
         found = find_hub_snapshot(hub["repo"], hub["rev"])
         if found:
             return _resolved_from_snapshot(spec, hub["repo"], found, preset=None)
@@ -240,12 +240,12 @@ def resolve_spec(spec: str, config: Config) -> ResolvedModel:
         return _resolve_gguf(spec, path, config)
     if path.exists():
         raise UsageError(f"model path {spec} is neither a model directory nor a .gguf file")
-    if hub and not _looks_like_path(spec):
+    if hub and not looks_like_path(spec):
         raise ModelNotFoundError(
             f"model {spec} is not in the local Hugging Face cache ({hub_cache_dir()})",
             hint=PULL_HINT.format(name=spec),
         )
-    if _looks_like_path(spec):
+    if looks_like_path(spec):
         raise ModelNotFoundError(f"no such model directory or .gguf file: {spec}")
     close = difflib.get_close_matches(spec.lower(), list(PRESETS), n=3, cutoff=0.4)
     raise UsageError(
@@ -254,7 +254,7 @@ def resolve_spec(spec: str, config: Config) -> ResolvedModel:
     )
 
 
-def _looks_like_path(spec: str) -> bool:
+def looks_like_path(spec: str) -> bool:
     return spec.startswith((".", "/", "~")) or spec.endswith(".gguf") or spec.count("/") > 1
 
 
