@@ -119,6 +119,20 @@ def test_refused_connection_exits_2_with_one_line_within_15_s(tmp_path):
     assert "unreachable" in line and "refused" in line.lower()
 
 
+@pytest.mark.slow
+def test_a_hub_that_never_answers_exits_2_with_one_line_within_15_s(tmp_path):
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) but never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        start = time.monotonic()
+        done = run(["translate"], online_env(tmp_path, f"http://127.0.0.1:{silent.getsockname()[1]}"), tmp_path,
+                   timeout=60)
+        assert time.monotonic() - start < 15
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "unreachable" in line and "timed out" in line.lower()
+
+
 def test_unknown_hub_repo_exits_2_with_one_line(tmp_path):
     with HubServer({}) as hub:
         done = run(["translate", "--mt-model", "acme/no-such-model"], online_env(tmp_path, hub.url), tmp_path)

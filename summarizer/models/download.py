@@ -22,10 +22,10 @@ from summarizer.models.presets import Preset
 # What a run needs: configs, tokenizers, chat templates, safetensors weights (and their shard index).
 REPO_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.spm", "*.txt", "*.jinja", "*.tiktoken"]
 PICKLE_PATTERNS = ["*.bin", "*.pt", "*.pth", "*.ckpt"]
-# Seconds to open a connection / to wait for a reply. huggingface_hub's own client waits forever by
-# default; with these a dead or black-holed hub fails the first request in at most ~10 s.
-CONNECT_TIMEOUT_S = 5.0
-READ_TIMEOUT_S = 10.0
+# Seconds to connect or to wait for a reply to the first requests (repo info, file metadata).
+# huggingface_hub waits forever unless told; with this a dead or black-holed hub ends the run in
+# seconds (within 15 s including start-up on a busy machine).
+TIMEOUT_S = 6.0
 _HASH_CHUNK = 8 * 1024 * 1024
 
 Notify = Callable[[str], None]
@@ -55,7 +55,7 @@ def fetch_repo(repo_id: str, revision: str, *, name: str, cache_dir: Path, licen
 
     api = HfApi(endpoint=_endpoint())
     with _network_errors(f"{repo_id}@{revision}"):
-        info = api.model_info(repo_id, revision=revision, files_metadata=True)
+        info = api.model_info(repo_id, revision=revision, files_metadata=True, timeout=TIMEOUT_S)
         files = {sibling.rfilename: sibling.size or 0 for sibling in info.siblings or []}
         has_safetensors = any(name_.endswith(".safetensors") for name_ in files)
         if not has_safetensors and not allow_pickle:
@@ -69,7 +69,7 @@ def fetch_repo(repo_id: str, revision: str, *, name: str, cache_dir: Path, licen
         notify(f"downloading {name} ({repo_id}@{str(info.sha)[:10]}, {human_size(size)}, {licence}) "
                f"into {cache_dir}")
         path = snapshot_download(repo_id, revision=info.sha, allow_patterns=patterns, cache_dir=cache_dir,
-                                 endpoint=_endpoint(), etag_timeout=READ_TIMEOUT_S)
+                                 endpoint=_endpoint(), etag_timeout=TIMEOUT_S)
     _record_ref(cache_dir, repo_id, revision, str(info.sha))
     return Path(path)
 
@@ -88,7 +88,7 @@ def fetch_gguf(preset: Preset, *, cache_dir: Path, notify: Notify = _stderr) -> 
            f"into {cache_dir}")
     with _network_errors(f"{preset.repo_id}/{preset.gguf_file}@{preset.revision}"):
         path = Path(hf_hub_download(preset.repo_id, preset.gguf_file, revision=preset.revision,
-                                    cache_dir=cache_dir, endpoint=_endpoint(), etag_timeout=READ_TIMEOUT_S))
+                                    cache_dir=cache_dir, endpoint=_endpoint(), etag_timeout=TIMEOUT_S))
     verify_gguf(preset, path)
     return path
 
@@ -160,17 +160,6 @@ def _remove_cached_file(path: Path) -> None:
         pass
 
 
-def _configure_client() -> None:
-    """An HTTP client with timeouts for huggingface_hub (its default client has none)."""
-    import httpx2
-    from huggingface_hub import set_client_factory
-    from huggingface_hub.utils._http import hf_request_event_hook
-
-    timeout = httpx2.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
-    set_client_factory(lambda: httpx2.Client(event_hooks={"request": [hf_request_event_hook]},
-                                             follow_redirects=True, timeout=timeout))
-
-
 class _network_errors:
     """Map what huggingface_hub and its HTTP client raise to one-line SetupErrors."""
 
@@ -178,7 +167,7 @@ class _network_errors:
         self.what = what
 
     def __enter__(self) -> None:
-        _configure_client()
+        return None
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
         if exc is None or isinstance(exc, SetupError) or not isinstance(exc, Exception):
