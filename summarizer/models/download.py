@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from summarizer.errors import SetupError, UnsafeWeightsError
 from summarizer.models.presets import Preset
@@ -57,7 +58,7 @@ def fetch_repo(repo_id: str, revision: str, *, name: str, cache_dir: Path, licen
     with _network_errors(f"{repo_id}@{revision}"):
         info = api.model_info(repo_id, revision=revision, files_metadata=True, timeout=TIMEOUT_S)
         files = {sibling.rfilename: sibling.size or 0 for sibling in info.siblings or []}
-        has_safetensors = any(name_.endswith(".safetensors") for name_ in files)
+        has_safetensors = any(path.endswith(".safetensors") for path in files)
         if not has_safetensors and not allow_pickle:
             raise UnsafeWeightsError(
                 f"{repo_id}@{revision} has only pickled weights (a pickle can run code when loaded)",
@@ -160,47 +161,49 @@ def _remove_cached_file(path: Path) -> None:
         pass
 
 
-class _network_errors:
+@contextmanager
+def _network_errors(what: str) -> Iterator[None]:
     """Map what huggingface_hub and its HTTP client raise to one-line SetupErrors."""
+    try:
+        yield
+    except SetupError:
+        raise
+    except Exception as exc:
+        error = _setup_error(what, exc)
+        if error is None:
+            raise
+        raise error from exc
 
-    def __init__(self, what: str):
-        self.what = what
 
-    def __enter__(self) -> None:
-        return None
+def _setup_error(what: str, exc: Exception) -> SetupError | None:
+    import httpx2
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if exc is None or isinstance(exc, SetupError) or not isinstance(exc, Exception):
-            return False
-        import httpx2
-        from huggingface_hub.errors import (
-            HfHubHTTPError,
-            LocalEntryNotFoundError,
-            OfflineModeIsEnabled,
-            RepositoryNotFoundError,
-            RevisionNotFoundError,
-        )
-
-        where = _endpoint() or "https://huggingface.co"
-        if isinstance(exc, OfflineModeIsEnabled):
-            raise SetupError(f"cannot download {self.what}: HF_HUB_OFFLINE is set",
-                             hint="unset it, or prepare this machine with `summarizer models pull`") from exc
-        if isinstance(exc, (RepositoryNotFoundError, RevisionNotFoundError)):
-            raise SetupError(f"cannot download {self.what}: not found on {where}",
-                             hint="check the name and revision (private and gated repos need HF_TOKEN)") from exc
-        if isinstance(exc, HfHubHTTPError):
-            status = exc.response.status_code if exc.response is not None else "?"
-            raise SetupError(f"cannot download {self.what}: {where} answered HTTP {status}",
-                             hint="check the name and revision, or try again later") from exc
-        if isinstance(exc, (httpx2.HTTPError, LocalEntryNotFoundError)):
-            reason = _first_line(exc.__cause__ or exc) if isinstance(exc, LocalEntryNotFoundError) else _first_line(exc)
-            raise SetupError(f"cannot download {self.what}: {where} is unreachable ({reason})",
-                             hint="check the connection or HF_ENDPOINT; offline, pass a local directory or .gguf "
-                             "file") from exc
-        if isinstance(exc, OSError):
-            raise SetupError(f"cannot download {self.what}: {_first_line(exc)}",
-                             hint="check free space and permissions of the Hugging Face cache (HF_HOME)") from exc
-        return False
+    where = _endpoint() or "https://huggingface.co"
+    if isinstance(exc, OfflineModeIsEnabled):
+        return SetupError(f"cannot download {what}: HF_HUB_OFFLINE is set",
+                          hint="unset it, or prepare this machine with `summarizer models pull`")
+    if isinstance(exc, (RepositoryNotFoundError, RevisionNotFoundError)):
+        return SetupError(f"cannot download {what}: not found on {where}",
+                          hint="check the name and revision (private and gated repos need HF_TOKEN)")
+    if isinstance(exc, HfHubHTTPError):
+        status = exc.response.status_code if exc.response is not None else "?"
+        return SetupError(f"cannot download {what}: {where} answered HTTP {status}",
+                          hint="check the name and revision, or try again later")
+    if isinstance(exc, (httpx2.HTTPError, LocalEntryNotFoundError)):
+        reason = _first_line(exc.__cause__ or exc if isinstance(exc, LocalEntryNotFoundError) else exc)
+        return SetupError(f"cannot download {what}: {where} is unreachable ({reason})",
+                          hint="check the connection or HF_ENDPOINT; offline, pass a local directory or .gguf file")
+    if isinstance(exc, OSError):
+        return SetupError(f"cannot download {what}: {_first_line(exc)}",
+                          hint="check free space and permissions of the Hugging Face cache (HF_HOME)")
+    return None
 
 
 def _first_line(exc: BaseException) -> str:
