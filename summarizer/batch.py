@@ -7,7 +7,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Protocol, Sequence
 
 from summarizer.config import Config
 from summarizer.ingest import InputDocument
@@ -23,8 +23,19 @@ STAGE_SPANS = {
 }
 
 
+class Engine(Protocol):
+    """Somewhere else to run the pipeline (e.g. ray_engine.RayEngine): `start` returns a function that gives
+    the records of a group of documents, called on consecutive groups in input order; `close` stops it,
+    keeping finished work cached."""
+
+    def start(self, docs: Sequence[InputDocument], config: Config,
+              runtime: Runtime) -> Callable[[Sequence[InputDocument]], list[Record]]: ...
+
+    def close(self) -> None: ...
+
+
 def run_batch(docs: Sequence[InputDocument], config: Config, *, fmt: Format = "jsonl", out: Path | None = None,
-              quiet: bool = False, show_progress: bool = False) -> int:
+              quiet: bool = False, show_progress: bool = False, engine: Engine | None = None) -> int:
     """Process `docs` in order and emit each record as soon as it is ready. Returns the number that failed.
 
     Setup errors (e.g. a model that is not available) propagate: they would fail every article alike.
@@ -32,6 +43,7 @@ def run_batch(docs: Sequence[InputDocument], config: Config, *, fmt: Format = "j
     started = time.monotonic()
     runtime = Runtime.for_config(config)
     _resolve_models(runtime, config)
+    process = engine.start(docs, config, runtime) if engine else None
     writer = DirectoryWriter(out, fmt) if out else StreamWriter(sys.stdout, fmt)
     bar = ProgressBar(config.task, len(docs), enabled=show_progress)
     tally = Tally()
@@ -42,13 +54,16 @@ def run_batch(docs: Sequence[InputDocument], config: Config, *, fmt: Format = "j
             for start in range(0, len(docs), size):
                 group = docs[start:start + size]
                 bar.start_group([doc.source for doc in group])
-                for record in process_articles(group, config, runtime, progress=bar.stage):
+                records = process(group) if process else process_articles(group, config, runtime, progress=bar.stage)
+                for record in records:
                     writer.write(record)
                     tally.add(record)
                     if record.error and not quiet:
                         bar.print(error_line(record))
                     bar.finish_article()
     finally:
+        if engine:
+            engine.close()
         writer.close()
         runtime.close()
         if not quiet:

@@ -80,6 +80,12 @@ PickleOpt = Annotated[bool, typer.Option("--allow-pickle", help="Allow pickled (
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, per-article messages or final line on stderr (setup errors and download notices still show).")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never touch the network: a missing model is an error [env HF_HUB_OFFLINE=1].")]
 ProgressOpt = Annotated[bool, typer.Option("--progress", help="Show a progress bar even when stderr is not a terminal.")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="Where models run: local (this process) or ray (a Ray cluster; needs the \\[ray] extra).", rich_help_panel="Scale out")]
+RayAddressOpt = Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster address \\[env RAY_ADDRESS; default: start a local Ray instance].", show_default=False, rich_help_panel="Scale out")]
+RayActorsOpt = Annotated[Optional[int], typer.Option("--ray-actors", min=1, help="Workers, each holding the models \\[default: as many as the cluster's CPUs (or GPUs) fit].", show_default=False, rich_help_panel="Scale out")]
+RayCpusOpt = Annotated[Optional[float], typer.Option("--ray-cpus-per-actor", min=0.01, help="CPUs (and model threads) per worker \\[default: up to 4].", show_default=False, rich_help_panel="Scale out")]
+RayGpusOpt = Annotated[float, typer.Option("--ray-gpus-per-actor", min=0.0, help="GPUs per worker (0 = CPU only).", rich_help_panel="Scale out")]
+RayShipOpt = Annotated[bool, typer.Option("--ray-ship-models", help="Send a local model directory or .gguf to the workers through Ray's object store.", rich_help_panel="Scale out")]
 
 FORMATS = ("jsonl", "json", "md", "text")
 
@@ -110,8 +116,26 @@ def _config(task: str, **values: object):
         raise UsageError(f"invalid --{field.replace('_', '-')}: {problem['msg']}") from None
 
 
+def _engine(name: str, **ray_options: object):
+    """None for the local engine; the Ray engine (checked to be installed) for `--engine ray`."""
+    if name == "local":
+        given = [f"--{option.replace('_', '-')}" for option, value in ray_options.items() if value not in (None, False, 0.0)]
+        if given:
+            raise UsageError(f"{given[0]} only applies with --engine ray")
+        return None
+    if name != "ray":
+        raise UsageError(f"unknown --engine {name!r}", hint="use local or ray")
+    from summarizer.ray_engine import RayEngine, RaySettings, require_ray
+
+    require_ray()
+    return RayEngine(RaySettings(address=ray_options["ray_address"], actors=ray_options["ray_actors"],
+                                 cpus_per_actor=ray_options["ray_cpus_per_actor"],
+                                 gpus_per_actor=ray_options["ray_gpus_per_actor"] or 0.0,
+                                 ship_models=bool(ray_options["ray_ship_models"])))
+
+
 def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: bool, progress: bool,
-         **settings: object) -> None:
+         engine: object = None, **settings: object) -> None:
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {fmt!r}", hint=f"use one of: {', '.join(FORMATS)}")
@@ -135,7 +159,7 @@ def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: 
     docs = discover(paths, stdin=stdin)
     if not docs:
         raise UsageError(f"no articles found in {' '.join(paths)}", hint="inputs are .txt, .md, .html or .htm files")
-    failed = run_batch(docs, config, fmt=fmt, out=out, quiet=quiet, show_progress=show_progress)
+    failed = run_batch(docs, config, fmt=fmt, out=out, quiet=quiet, show_progress=show_progress, engine=engine)
     if failed:
         raise typer.Exit(1)
 
@@ -150,10 +174,14 @@ def translate(
     threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
     backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, offline: OfflineOpt = False, quiet: QuietOpt = False,
     progress: ProgressOpt = False,
+    engine: EngineOpt = "local", ray_address: RayAddressOpt = None, ray_actors: RayActorsOpt = None,
+    ray_cpus_per_actor: RayCpusOpt = None, ray_gpus_per_actor: RayGpusOpt = 0.0, ray_ship_models: RayShipOpt = False,
 ) -> None:
     """Translate Indonesian articles into English (one JSON record per article)."""
     with user_errors():
-        _run("translate", paths, format, out, quiet, progress, mt_model=mt_model, cache_dir=cache_dir,
+        runner = _engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
+                         ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
+        _run("translate", paths, format, out, quiet, progress, engine=runner, mt_model=mt_model, cache_dir=cache_dir,
              use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams, quantize=quantize,
              dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline)
 
@@ -167,10 +195,14 @@ def summarize(
     threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
     backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, offline: OfflineOpt = False, quiet: QuietOpt = False,
     progress: ProgressOpt = False,
+    engine: EngineOpt = "local", ray_address: RayAddressOpt = None, ray_actors: RayActorsOpt = None,
+    ray_cpus_per_actor: RayCpusOpt = None, ray_gpus_per_actor: RayGpusOpt = 0.0, ray_ship_models: RayShipOpt = False,
 ) -> None:
     """Translate and summarise articles into structured, source-cited key facts (the main job)."""
     with user_errors():
-        _run("summarize", paths, format, out, quiet, progress, mt_model=mt_model, llm=llm, strict=strict,
+        runner = _engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
+                         ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
+        _run("summarize", paths, format, out, quiet, progress, engine=runner, mt_model=mt_model, llm=llm, strict=strict,
              cache_dir=cache_dir, use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams,
              quantize=quantize, dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline)
 

@@ -46,14 +46,22 @@ def _stderr_warning(message: str) -> None:
     print(f"summarizer: warning: {message}", file=sys.stderr)
 
 
+class ModelRequired(Exception):
+    """Raised by a Runtime built with `load_models=False` where it would load a model: the article is not
+    fully cached and must be sent to a process that has the model (the Ray engine's workers)."""
+
+
 class Runtime:
     """What one process keeps between articles for a given Config: the cache and the loaded models."""
 
     _shared: dict[Config, "Runtime"] = {}
 
-    def __init__(self, config: Config, warn: Callable[[str], None] = _stderr_warning):
+    def __init__(self, config: Config, warn: Callable[[str], None] = _stderr_warning, *,
+                 cache: ResultCache | None = None, load_models: bool = True):
         self.config = config
-        self.cache = ResultCache(config.cache_dir, enabled=config.use_cache, refresh=config.refresh, warn=warn)
+        self.cache = cache if cache is not None else ResultCache(
+            config.cache_dir, enabled=config.use_cache, refresh=config.refresh, warn=warn)
+        self.load_models = load_models
         self._engine: TranslationEngine | None = None
         self.on_segments: Callable[[int], None] | None = None  # segments translated, for progress
 
@@ -97,12 +105,16 @@ class Runtime:
 
     def engine(self) -> TranslationEngine:
         if self._engine is None:
+            if not self.load_models:
+                raise ModelRequired(self.mt.display)
             translator = self.models.translator(self.mt)
             self._engine = TranslationEngine(_CountingTranslator(translator, self), beams=self.config.beams,
                                              batch_tokens=self.config.batch_tokens)
         return self._engine
 
     def chat_model(self) -> ChatModel:
+        if not self.load_models:
+            raise ModelRequired(self.llm.display)
         return self.models.chat_model(self.llm)
 
     @cached_property
@@ -191,7 +203,7 @@ def _item_errors(work: _Work) -> Iterator[None]:
     """An item problem becomes the article's error record and the batch goes on; setup problems raise."""
     try:
         yield
-    except SetupError:
+    except (SetupError, ModelRequired):
         raise
     except ItemError as exc:
         work.record.error = ErrorInfo(type=type(exc).__name__, message=exc.one_line())
