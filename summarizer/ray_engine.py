@@ -265,8 +265,10 @@ class RayEngine:
         self._probe_runtime = Runtime(config, cache=self._probe_cache, load_models=False)
         self._expected = {"mt": runtime.mt_key}
         self._display = {"mt": runtime.mt.display}
+        self._probe_runtime.mt, self._probe_runtime.mt_key = runtime.mt, runtime.mt_key  # resolved once
         if config.task == "summarize":
             self._expected["llm"], self._display["llm"] = runtime.llm_key, runtime.llm.display
+            self._probe_runtime.llm, self._probe_runtime.llm_key = runtime.llm, runtime.llm_key
         self._next = 0  # next document to probe
         self._emitted = 0  # records handed out so far
         self._pending: list[tuple[int, tuple[InputDocument, dict[str, Any]]]] = []
