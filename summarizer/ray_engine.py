@@ -447,8 +447,15 @@ class RayEngine:
             options["include_dashboard"] = False
             # A private instance on this machine: its token-auth notice is noise on a one-line-errors CLI.
             logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
+        import signal
+        import threading
+
+        sigterm = signal.getsignal(signal.SIGTERM)
         try:
             ray.init(address=address, **options)
+            if threading.current_thread() is threading.main_thread():
+                # Ray's driver handler exits on SIGTERM at once; keep the CLI's (stop like Ctrl-C, cache kept).
+                signal.signal(signal.SIGTERM, sigterm)
         except Exception as exc:  # noqa: BLE001 - Ray raises many types for "cannot reach the cluster"
             raise SetupError(f"cannot start or reach Ray at {address}: {' '.join(str(exc).split())[:300]}",
                              hint="check --ray-address / RAY_ADDRESS and the cluster's auth token (RAY_AUTH_TOKEN)") from None
