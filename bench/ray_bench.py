@@ -26,6 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# Both engines alike: torch's OpenMP threads otherwise spin-wait and collapse on a shared machine (FINDINGS.md);
+# set before torch loads here and before Ray's workers inherit the environment.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
@@ -95,7 +99,8 @@ def main() -> None:
     from summarizer.ray_engine import RayEngine, RaySettings
 
     model = args.mt_model or str(shapes.build_marian_opus_shape(args.work_dir / "shapes" / "opus-mt-id-en-shape"))
-    results: dict = {"model": model, "load_average": os.getloadavg(), "actors": args.actors}
+    results: dict = {"model": model, "load_average": os.getloadavg(), "actors": args.actors,
+                     "omp_wait_policy": os.environ["OMP_WAIT_POLICY"]}
     with tempfile.TemporaryDirectory(prefix="ray-bench-") as scratch:
         work = Path(scratch)
         paths, sentences = write_articles(work / "articles", args.limit)

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -242,7 +242,6 @@ class EngineStats:
     probe_seconds: float = 0.0  # driver time spent deciding (ingest, segment, cache look-ups)
     actors: int = 0
     cpus_per_actor: float = 0.0
-    actor_pids: list[int] = field(default_factory=list)
 
 
 class RayEngine:
@@ -313,7 +312,7 @@ class RayEngine:
 
     @property
     def _capacity(self) -> int:
-        actors = max(1, len(self._actors) or 1)
+        actors = max(1, len(self._actors))
         return actors * QUEUED_PER_ACTOR * self.settings.batch_size
 
     def _fill(self) -> None:
