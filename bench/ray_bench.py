@@ -60,17 +60,17 @@ def write_articles(folder: Path, limit: int | None) -> tuple[list[Path], int]:
 def run(paths: list[Path], config, engine=None) -> dict:
     """One batch as run_batch does it (records rendered, not printed); wall and driver CPU seconds."""
     from summarizer.ingest import discover
-    from summarizer.pipeline import Runtime, process_article
+    from summarizer.pipeline import Runtime, process_articles
 
     docs = discover([str(p) for p in paths])
     runtime = Runtime(config)
     started, cpu_started = time.perf_counter(), time.process_time()
-    process = engine.start(docs, config, runtime) if engine else (lambda doc: process_article(doc, config, runtime))
+    process = engine.start(docs, config, runtime) if engine else (lambda group: process_articles(group, config, runtime))
     first = None
     failed = 0
     try:
         for doc in docs:
-            record = process(doc)
+            [record] = process([doc])
             record.model_dump_json()
             failed += bool(record.error)
             if first is None:

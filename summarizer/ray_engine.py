@@ -35,7 +35,7 @@ from summarizer.config import Config
 from summarizer.errors import SetupError, SummarizerError, UsageError
 from summarizer.ingest import InputDocument
 from summarizer.models.base import ResolvedModel
-from summarizer.pipeline import ModelRequired, Runtime, process_article
+from summarizer.pipeline import ModelRequired, Runtime, process_article, process_articles
 from summarizer.schema import ErrorInfo, Record
 
 RAY_HINT = "pip install -e '.[ray]', or pip install 'summarizer[ray]'"
@@ -66,7 +66,7 @@ class RaySettings:
     cpus_per_actor: float | None = None
     gpus_per_actor: float = 0.0
     ship_models: bool = False  # send local model files through the object store
-    batch_size: int = 1  # articles per actor call
+    batch_size: int | None = None  # articles per actor call; default: the Runtime's summary batch, or 1
 
 
 # ----------------------------------------------------------------------------------------- worker side
@@ -177,7 +177,7 @@ class Worker:
         if self.setup_error is None:
             self.runtime.cache = cache
             try:
-                records = [process_article(doc, self.config, self.runtime) for doc in docs]
+                records = process_articles(docs, self.config, self.runtime)
             except SetupError as exc:  # e.g. weights that will not load here: no article can succeed
                 self.setup_error = f"Ray worker on {self.host}: {exc.one_line()}"
         if self.setup_error is not None:
@@ -258,8 +258,10 @@ class RayEngine:
 
     # ------------------------------------------------------------------ the batch.Engine protocol
 
-    def start(self, docs: Sequence[InputDocument], config: Config, runtime: Runtime) -> Callable[[InputDocument], Record]:
+    def start(self, docs: Sequence[InputDocument], config: Config,
+              runtime: Runtime) -> Callable[[Sequence[InputDocument]], list[Record]]:
         self.docs, self.config, self.runtime = list(docs), config, runtime
+        self.batch_size = self.settings.batch_size or (runtime.summary_batch_size if config.task == "summarize" else 1)
         self._probe_cache = _Probe(runtime.cache)
         self._probe_runtime = Runtime(config, cache=self._probe_cache, load_models=False)
         self._expected = {"mt": runtime.mt_key}
@@ -271,7 +273,7 @@ class RayEngine:
         self._next = 0  # next document to probe
         self._emitted = 0  # records handed out so far
         self._pending: list[tuple[int, tuple[InputDocument, dict[str, Any]]]] = []
-        return self.record_for
+        return lambda group: [self.record_for(doc) for doc in group]
 
     def record_for(self, doc: InputDocument) -> Record:
         """The record of `doc`, which must be the next document in input order."""
@@ -313,7 +315,7 @@ class RayEngine:
     @property
     def _capacity(self) -> int:
         actors = max(1, len(self._actors))
-        return actors * QUEUED_PER_ACTOR * self.settings.batch_size
+        return actors * QUEUED_PER_ACTOR * self.batch_size
 
     def _fill(self) -> None:
         """Probe ahead of the output, keeping every actor busy, within a bounded window of unemitted work."""
@@ -330,7 +332,7 @@ class RayEngine:
                 self.stats.local += 1
             else:
                 self._pending.append((index, outcome))
-                if len(self._pending) >= self.settings.batch_size:
+                if len(self._pending) >= self.batch_size:
                     self._submit_pending()
         self._submit_pending()
 

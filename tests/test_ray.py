@@ -19,7 +19,7 @@ from summarizer.batch import run_batch
 from summarizer.cli import app
 from summarizer.config import Config
 from summarizer.ingest import discover
-from summarizer.pipeline import Runtime, process_article
+from summarizer.pipeline import Runtime, process_articles
 
 # Places and people spelled only with characters the tiny models' tokenizers know (see below), one set per
 # article, so no two articles share a sentence: each article's translation is then independent of the others.
@@ -66,11 +66,11 @@ def run(config: Config, paths: list[Path], engine=None) -> tuple[list[dict], int
     docs = discover([str(p) for p in paths])
     records: list[dict] = []
     runtime = Runtime(config)
-    process = engine.start(docs, config, runtime) if engine else (lambda doc: process_article(doc, config, runtime))
+    process = engine.start(docs, config, runtime) if engine else (lambda group: process_articles(group, config, runtime))
     failed = 0
     try:
         for doc in docs:
-            record = process(doc)
+            [record] = process([doc])
             records.append(json.loads(record.model_dump_json()))
             failed += bool(record.error)
     finally:
@@ -140,14 +140,14 @@ def test_killed_worker_loses_nothing_and_rerun_hits_the_cache(tmp_path, tiny_mar
     engine = ray_engine()
     docs = discover([str(p) for p in paths])
     runtime = Runtime(config)
-    process = engine.start(docs, config, runtime)
-    records = [json.loads(process(docs[0]).model_dump_json())]
+    engine.start(docs, config, runtime)
+    records = [json.loads(engine.record_for(docs[0]).model_dump_json())]
     busy = {batch.actor for batch in engine._inflight.values()}
     assert busy, "the other articles should be queued on the actors when one is killed"
     pids = engine.actor_pids()
     victim = pids[min(busy)]
     os.kill(victim, signal.SIGKILL)
-    records += [json.loads(process(doc).model_dump_json()) for doc in docs[1:]]
+    records += [json.loads(engine.record_for(doc).model_dump_json()) for doc in docs[1:]]
     assert victim not in engine.actor_pids()  # Ray restarted the actor...
     engine.close()
     runtime.close()
@@ -170,8 +170,7 @@ def test_interrupted_run_keeps_finished_work_and_rerun_computes_only_the_rest(tm
     runtime = Runtime(config)
     process = engine.start(docs, config, runtime)
     try:
-        for doc in docs[:2]:
-            process(doc)
+        process(docs[:2])
         raise KeyboardInterrupt  # what Ctrl-C does between two records
     except KeyboardInterrupt:
         pass
@@ -223,7 +222,7 @@ def test_worker_without_the_drivers_model_answers_with_error_records(tmp_path, t
     process = engine.start(docs, config, runtime)
     (model / "generation_config.json").write_text(
         json.dumps({**json.loads((model / "generation_config.json").read_text()), "note": "edited"}))
-    records = [process(doc) for doc in docs]
+    records = process(docs)
     engine.close()
     runtime.close()
     assert all(r.error and r.error.type == "WorkerSetupError" and "differs from the driver's" in r.error.message
@@ -233,7 +232,7 @@ def test_worker_without_the_drivers_model_answers_with_error_records(tmp_path, t
     engine, runtime = ray_engine(actors=1), Runtime(config)
     process = engine.start(docs, config, runtime)
     shutil.rmtree(model)
-    records = [process(doc) for doc in docs]
+    records = process(docs)
     engine.close()
     runtime.close()
     assert all(r.error and "no such model directory" in r.error.message for r in records)
