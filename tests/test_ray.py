@@ -265,3 +265,19 @@ def test_run_batch_with_the_ray_engine_counts_failures_like_local(tmp_path, tiny
     records = [json.loads(line) for line in out.out.splitlines()]
     assert failed == 1 and [r["source"] for r in records] == [d.source for d in docs]
     assert "hilang.txt: no such file" in "".join(out.err.split("\n"))  # rich wraps long lines
+
+
+@pytest.mark.slow
+def test_summaries_through_ray_match_local(tmp_path, tiny_marian_dir, tiny_qwen2_long_dir, ray_instance):
+    write_articles(tmp_path / "in", 2)
+    common = ["summarize", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "--llm", str(tiny_qwen2_long_dir),
+              "--backend", "transformers"]
+    runner = CliRunner()
+    local = runner.invoke(app, [*common, "--cache-dir", str(tmp_path / "local-cache")])
+    remote = runner.invoke(app, [*common, "--cache-dir", str(tmp_path / "ray-cache"), "--engine", "ray",
+                                 "--ray-actors", "1", "--ray-cpus-per-actor", "1"])
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    local_records = [json.loads(line) for line in local.stdout.splitlines()]
+    remote_records = [json.loads(line) for line in remote.stdout.splitlines()]
+    assert all(r["summary"] and r["cache"] == {"translation": "miss", "summary": "miss"} for r in remote_records)
+    assert [stable(r) for r in remote_records] == [stable(r) for r in local_records]
