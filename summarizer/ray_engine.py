@@ -161,10 +161,16 @@ class Worker:
         for role, key in expected.items():
             resolved: ResolvedModel = self.runtime.mt if role == "mt" else self.runtime.llm
             mine = self.runtime.mt_key if role == "mt" else self.runtime.llm_key
-            if mine != key:
+            if mine != key and mine[0] != key[0]:
                 raise SetupError(
                     f"model {resolved.display} differs from the driver's ({resolved.fingerprint} here, {key[0]} there)",
                     hint="give every node the same model files, or pass --ray-ship-models for a local model",
+                )
+            if mine != key:  # same weights, other settings: e.g. llama.cpp installed on one side only
+                raise SetupError(
+                    f"model {resolved.display} would run with other settings than on the driver ({mine[1:]} here, "
+                    f"{key[1:]} there)",
+                    hint="install the same summarizer version and extras (e.g. [gguf]) on every node",
                 )
 
     def pid(self) -> int:
