@@ -94,6 +94,73 @@ EXONYMS: dict[str, tuple[str, ...]] = {
     "WIB": ("WIB", "Western Indonesia", "Jakarta", "local time"),
 }
 
+# English titles and roles -> the Indonesian words that state them, so a summary's "President" can be
+# checked against a source that says "Presiden" (or its English). Longer titles first; a title marked
+# capitalised-only is also an ordinary English word ("general", "head", "speaker") and counts only as
+# "General", "Head", "Speaker".
+TITLES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("vice president", ("wakil presiden", "wapres"), False),
+    ("secretary general", ("sekretaris jenderal", "sekjen"), False),
+    ("secretary of state", ("menteri luar negeri", "menlu"), False),
+    ("director general", ("direktur jenderal", "dirjen"), False),
+    ("prime minister", ("perdana menteri",), False),
+    ("deputy minister", ("wakil menteri", "wamen"), False),
+    ("foreign minister", ("menteri luar negeri", "menlu"), False),
+    ("defence minister", ("menteri pertahanan", "menhan"), False),
+    ("defense minister", ("menteri pertahanan", "menhan"), False),
+    ("finance minister", ("menteri keuangan", "menkeu"), False),
+    ("police chief", ("kapolri", "kapolda", "kapolres", "kepala polisi"), False),
+    ("president", ("presiden",), False),
+    ("minister", ("menteri", "menlu", "menhan", "menkeu", "mendagri", "menko", "mensesneg", "menkes"), False),
+    ("secretary", ("sekretaris", "menteri", "sekjen"), True),
+    ("governor", ("gubernur",), False),
+    ("regent", ("bupati",), False),
+    ("mayor", ("wali kota", "walikota"), False),
+    ("chairman", ("ketua", "pimpinan", "pemimpin"), False),
+    ("chairwoman", ("ketua", "pimpinan", "pemimpin"), False),
+    ("chairperson", ("ketua", "pimpinan", "pemimpin"), False),
+    ("speaker", ("ketua",), True),
+    ("chief", ("kepala", "ketua", "panglima", "pemimpin", "kapolri", "kapolda", "kasad", "kasal", "kasau"), True),
+    ("head", ("kepala", "ketua", "pemimpin", "pimpinan"), True),
+    ("spokesperson", ("juru bicara", "jubir"), False),
+    ("spokesman", ("juru bicara", "jubir"), False),
+    ("spokeswoman", ("juru bicara", "jubir"), False),
+    ("general", ("jenderal", "jendral"), True),
+    ("commander", ("komandan", "panglima", "pangdam"), False),
+    ("ambassador", ("duta besar", "dubes"), False),
+    ("director", ("direktur",), True),
+    ("chancellor", ("kanselir",), False),
+    ("senator", ("senator",), False),
+    ("king", ("raja",), True),
+    ("queen", ("ratu",), True),
+    ("prince", ("pangeran",), True),
+    ("judge", ("hakim",), True),
+    ("prosecutor", ("jaksa",), False),
+    ("professor", ("profesor", "prof"), False),
+    ("lawmaker", ("anggota dpr", "anggota dewan", "legislator", "wakil rakyat"), False),
+)
+
+
+def titles_in_english(text: str) -> list[tuple[str, int, int]]:
+    """The titles and roles an English text states ("President", "Secretary General"), with their spans."""
+    found: list[tuple[str, int, int]] = []
+    for title, _, capitalised in TITLES:
+        for match in re.finditer(r"\b" + title.replace(" ", r"\s+") + r"s?\b", text, re.I):
+            if capitalised and not match.group(0)[0].isupper():
+                continue
+            if not any(s < match.end() and match.start() < e for _, s, e in found):
+                found.append((title, match.start(), match.end()))
+    return sorted(found, key=lambda t: t[1])
+
+
+def title_stated(title: str, english: str, indonesian: str) -> bool:
+    """Does a source sentence (its English or its Indonesian) state this title?"""
+    if re.search(r"\b" + title.replace(" ", r"\s+") + r"s?\b", english, re.I):
+        return True
+    forms = next(forms for name, forms, _ in TITLES if name == title)
+    return any(re.search(r"\b" + form.replace(" ", r"\s+") + r"\b", indonesian, re.I) for form in forms)
+
+
 _NAME_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 # Joiners allowed inside a personal name run: "Mohammed bin Salman", "Ursula von der Leyen".
 _NAME_JOINERS = {"bin", "binti", "van", "von", "der", "de", "da", "al", "el", "la"}

@@ -129,6 +129,8 @@ class Grounding(_Strict):
     checked: int = 0
     unsupported: int = 0
     dropped: list[dict] = Field(default=[], description="items removed under --strict, with the reason")
+    rewritten: list[dict] = Field(default=[], description="headline/one_line/summary replaced because they "
+                                  "stated what the article does not, with the original text and the reason")
 
 
 class Summary(_Strict):

@@ -183,7 +183,8 @@ def test_grounded_summary_passes_unchanged():
     summary = grounded_summary()
     checked, issues = check_summary(summary, SENTENCES, strict=True)
     assert issues == []
-    assert checked.grounding.model_dump() == {"mode": "strict", "checked": 15, "unsupported": 0, "dropped": []}
+    assert checked.grounding.model_dump() == {"mode": "strict", "checked": 15, "unsupported": 0, "dropped": [],
+                                                "rewritten": []}
     assert checked.model_dump(exclude={"grounding"}) == summary.model_dump(exclude={"grounding"})
 
 
@@ -231,12 +232,85 @@ def test_lenient_keeps_items_with_their_issues():
     assert checked.people[0].issues == ["unsupported-name: 'Mark Rutte' is not in the article"]
 
 
-def test_prose_numbers_are_reported_not_dropped():
+def test_unsupported_prose_is_rewritten_from_supported_key_points():
     summary = grounded_summary(one_line="NATO will send 900 personnel to Iraq.")
-    checked, issues = check_summary(summary, SENTENCES, strict=True)
-    assert checked.one_line == summary.one_line
+    checked, issues = check_summary(summary, SENTENCES, strict=False)
     assert [(i.code, i.message) for i in issues] == [("unsupported-number", "one_line: '900' is not in the article")]
-    assert checked.grounding.unsupported == 1
+    assert checked.one_line == "NATO will send 500 personnel to Iraq. The NATO Response Force has about 40,000 troops."
+    assert checked.grounding.rewritten == [{"field": "one_line", "text": "NATO will send 900 personnel to Iraq.",
+                                            "reason": "'900' is not in the article"}]
+    assert checked.grounding.unsupported == 1 and checked.headline == summary.headline
+
+
+# The invented-title case: the headline and a key point call someone "President" although no sentence
+# (English or Indonesian) mentions a president; the minister's name is right, her title is not.
+BUDGET = [
+    Sentence(id="p1.s1", text="Menteri Keuangan Sri Mulyani mengatakan pemerintah menambah subsidi energi "
+                              "Rp 25 triliun.",
+             en="Finance Minister Sri Mulyani said the government is adding Rp 25 trillion in energy subsidies."),
+    Sentence(id="p1.s2", text="Tambahan itu sudah disetujui Dewan Perwakilan Rakyat (DPR) pada Selasa.",
+             en="The addition was approved by the House of Representatives (DPR) on Tuesday."),
+]
+
+
+def budget_summary(**changes) -> Summary:
+    fields = dict(
+        headline="President adds Rp 25 trillion to energy subsidies",
+        one_line="The government adds Rp 25 trillion in energy subsidies, approved by the DPR.",
+        summary="Finance Minister Sri Mulyani said the government is adding Rp 25 trillion in energy subsidies.",
+        key_points=[KeyPoint(text="President Sri Mulyani announced Rp 25 trillion more for energy subsidies.",
+                             sources=["p1.s1"]),
+                    KeyPoint(text="The DPR approved the addition on Tuesday.", sources=["p1.s2"]),
+                    KeyPoint(text="Sri Mulyani said the government adds Rp 25 trillion.", sources=["p1.s2"])],
+        people=[Person(name="Sri Mulyani", role="President", sources=["p1.s1"])],
+    )
+    fields.update(changes)
+    return Summary(**fields)
+
+
+def test_invented_title_is_caught_everywhere_and_prose_rewritten():
+    checked, issues = check_summary(budget_summary(), BUDGET, strict=True)
+    found = {(i.code, i.message) for i in issues}
+    assert ("unsupported-title", "headline: 'President' is not in the article") in found
+    assert ("unsupported-title", "key_points: 'President' is not in the cited sentences") in found
+    assert ("unsupported-name", "key_points: 'Sri' is not in the cited sentences") in found  # cites p1.s2 only
+    assert ("unsupported-title", "people: role: 'President' is not in the cited sentences") in found
+    assert [p.text for p in checked.key_points] == ["The DPR approved the addition on Tuesday."]
+    assert checked.headline == "The DPR approved the addition on Tuesday"  # never left standing
+    assert "President" not in checked.headline + checked.one_line + checked.summary
+    assert checked.one_line.startswith("The government adds")  # it was supported: kept as written
+    assert [(p.name, p.role) for p in checked.people] == [("Sri Mulyani", None)]
+    assert [r["field"] for r in checked.grounding.rewritten] == ["headline"]
+    assert {d["field"] for d in checked.grounding.dropped} == {"key_points", "people.role"}
+
+
+def test_lenient_flags_invented_titles_but_still_rewrites_prose():
+    checked, _ = check_summary(budget_summary(), BUDGET, strict=False)
+    assert len(checked.key_points) == 3
+    assert checked.key_points[0].issues == ["unsupported-title: 'President' is not in the cited sentences"]
+    assert checked.people[0].role == "President" and checked.people[0].issues
+    assert checked.headline == "The DPR approved the addition on Tuesday"  # the only point without issues
+
+
+def test_titles_names_and_dates_supported_in_either_language():
+    english_lost = [s.model_copy(update={"en": None}) for s in BUDGET]  # only the Indonesian is left
+    summary = budget_summary(
+        headline="Finance Minister Sri Mulyani adds Rp 25 trillion for energy",
+        key_points=[KeyPoint(text="Finance Minister Sri Mulyani adds Rp 25 trillion.", sources=["p1.s1"])],
+        people=[Person(name="Sri Mulyani", role="Finance Minister", sources=["p1.s1"])],
+        one_line="The House of Representatives approved it on Tuesday.", summary="The DPR approved it.")
+    checked, issues = check_summary(summary, english_lost, strict=True)
+    assert issues == [] and checked.grounding.rewritten == []
+
+
+def test_unsupported_prose_without_supported_points_falls_back_to_the_lead():
+    summary = budget_summary(key_points=[], summary="Prabowo adds Rp 25 trillion.")
+    checked, issues = check_summary(summary, BUDGET, strict=True)
+    assert ("unsupported-name", "summary: 'Prabowo' is not in the article") in {(i.code, i.message) for i in issues}
+    assert checked.summary == BUDGET[0].en + " " + BUDGET[1].en
+    assert checked.headline == BUDGET[0].en.rstrip(".")  # 15 words: fits
+    titled, _ = check_summary(summary, BUDGET, strict=True, title="Government Adds Energy Subsidies")
+    assert titled.headline == "Government Adds Energy Subsidies"  # the translated title, when there is one
 
 
 def test_quote_gets_the_sentence_it_comes_from():
