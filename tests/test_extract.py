@@ -113,3 +113,68 @@ def test_fill_from_rules_adds_only_what_is_missing():
         ("2023-06-12", "llm"), ("2023-06-03", "rules"), ("2023-05", "rules")]
     assert [q.origin for q in merged.quotes] == ["llm", "rules", "rules", "rules"]
     assert fill_from_rules(summary, RuleFacts()) == summary
+
+
+# --------------------------------------------------------------------------- people, organisations, places
+
+NEWS = [
+    Sentence(id="p1.s1", text="Menteri Keuangan Sri Mulyani mengatakan pemerintah menambah subsidi energi di "
+                              "Jakarta, Selasa.",
+             en="Finance Minister Sri Mulyani said the government is adding energy subsidies in Jakarta on Tuesday."),
+    Sentence(id="p1.s2", text="Tambahan itu disetujui Dewan Perwakilan Rakyat (DPR) dan dikawal Tentara Nasional "
+                              "Indonesia (TNI).",
+             en="The addition was approved by the House of Representatives (DPR) and guarded by the Indonesian "
+                "National Armed Forces (TNI)."),
+    Sentence(id="p2.s1", text="“Kami siap,” kata juru bicara Kementerian Keuangan Budi Santoso.",
+             en='"We are ready," said Finance Ministry spokesman Budi Santoso.'),
+    Sentence(id="p2.s2", text="Sekretaris Jenderal NATO Jens Stoltenberg berbicara di Brussel, sementara Rusia "
+                              "menolak.", en=None),
+    Sentence(id="p3.s1", text="Menurut Mulyani, DPR akan rapat lagi.", en="According to Mulyani, the DPR will meet again."),
+]
+
+
+def test_people_with_roles_merge_surname_mentions():
+    people = extract_facts(NEWS, None).people
+    assert [(p.name, p.role, p.affiliation, p.sources) for p in people] == [
+        ("Sri Mulyani", "Finance Minister", None, ["p1.s1", "p3.s1"]),  # role from the translation
+        ("Budi Santoso", "Finance Ministry spokesman", None, ["p2.s1"]),
+        ("Jens Stoltenberg", "Secretary General", "NATO", ["p2.s2"]),  # no translation: the title table
+    ]
+    assert all(p.origin == "rules" for p in people)
+
+
+def test_organizations_with_acronym_expansions():
+    organizations = extract_facts(NEWS, None).organizations
+    assert [(o.name, o.sources) for o in organizations] == [
+        ("DPR (House of Representatives)", ["p1.s2", "p3.s1"]),
+        ("TNI (Indonesian National Armed Forces)", ["p1.s2"]),  # not again as "Tentara Nasional Indonesia"
+        ("Kementerian Keuangan", ["p2.s1"]),  # the spokesman's name is not part of it
+        ("NATO", ["p2.s2"]),
+    ]
+    only_indonesian = [s.model_copy(update={"en": None}) for s in NEWS[1:2]]
+    assert [o.name for o in extract_facts(only_indonesian, None).organizations] == [
+        "DPR (Dewan Perwakilan Rakyat)", "TNI (Tentara Nasional Indonesia)"]
+
+
+def test_locations_in_english_where_the_name_differs():
+    locations = extract_facts(NEWS, None).locations
+    assert [(loc.name, loc.sources) for loc in locations] == [
+        ("Jakarta", ["p1.s1"]), ("Brussels", ["p2.s2"]), ("Russia", ["p2.s2"])]
+
+
+def test_rule_entities_fill_what_the_llm_left_out_and_pass_grounding():
+    from summarizer.check import check_summary
+    from summarizer.schema import Organization, Person
+
+    summary = Summary(headline="Energy subsidies rise", one_line="The government adds energy subsidies.",
+                      summary="Finance Minister Sri Mulyani said the government is adding energy subsidies.",
+                      people=[Person(name="Sri Mulyani")], organizations=[Organization(name="DPR", sources=["p1.s2"])])
+    merged = fill_from_rules(summary, extract_facts(NEWS, None))
+    assert [(p.name, p.role, p.origin) for p in merged.people] == [
+        ("Sri Mulyani", "Finance Minister", "llm"), ("Budi Santoso", "Finance Ministry spokesman", "rules"),
+        ("Jens Stoltenberg", "Secretary General", "rules")]
+    assert merged.people[0].sources == ["p1.s1", "p3.s1"]  # the LLM cited nothing: it gets the rules' citations
+    assert [o.name for o in merged.organizations] == [
+        "DPR", "TNI (Indonesian National Armed Forces)", "Kementerian Keuangan", "NATO"]
+    checked, issues = check_summary(merged, NEWS, strict=True)
+    assert issues == [] and checked.grounding.dropped == []
