@@ -1,8 +1,8 @@
 """Fidelity checks after translation and grounding checks after summarisation.
 
 Translation issues (stage "translate"), one per problem and sentence:
-  number-missing, number-added, number-format, number-vague, date-missing, name-missing, name-added,
-  untranslated-word, untranslated-sentence, empty-translation, length-ratio.
+  number-missing, number-added, number-format, number-vague, date-missing, time-missing, name-missing,
+  name-added, untranslated-word, untranslated-sentence, empty-translation, length-ratio.
 Summary issues (stage "summarize"): unknown-source, no-source, unsupported-number, unsupported-date,
   unsupported-quote, unsupported-name, unsupported-title.
 
@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 from .extract import (EXONYMS, FUNCTION_WORDS_ID, TITLES, is_english_word, is_indonesian_word, normalise_quote,
                       quoted_spans, title_stated, titles_in_english, zipf)
 from .numbers import (MONTH_AND_WEEKDAY_NAMES, DateMention, NumberMention, dates_in_english,
-                      dates_in_indonesian, numbers_in_english, numbers_in_indonesian)
+                      dates_in_indonesian, numbers_in_english, numbers_in_indonesian, time_stated, time_words)
 from .schema import Fact, Grounding, Issue, Person, Sentence, Summary
 
 _EXONYM_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, EXONYMS), key=len, reverse=True)) + r")\b")
@@ -83,11 +83,25 @@ def _form_present(form: str, text: str) -> bool:
     return re.search(r"\b" + pattern, text) is not None
 
 
+_SPELLINGS = [(re.compile(p), r) for p, r in (
+    (r"ph", "f"), (r"th", "t"), (r"ch", "k"), (r"c(?=[eiy])", "s"), (r"c", "k"), (r"q", "k"), (r"x", "ks"),
+    (r"y", "i"), (r"z", "s"), (r"w", "v"), (r"(.)\1", r"\1"))]
+
+
+def _spelled(word: str) -> str:
+    """One spelling for English and Indonesian forms of a name: "Byzantine"/"Bizantium" -> "bisantine"/
+    "bisantium", "Cinematography"/"Sinematografi" -> "sinematografi"."""
+    for pattern, replacement in _SPELLINGS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
 def _similar(a: str, b: str) -> bool:
     a, b = _fold(a), _fold(b)
     if a == b or (len(a) >= 4 and b.startswith(a)) or (len(b) >= 5 and a.startswith(b)):
         return True
-    return len(a) >= 4 and SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY
+    return len(a) >= 4 and (SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY
+                            or SequenceMatcher(None, _spelled(a), _spelled(b)).ratio() >= NAME_SIMILARITY)
 
 
 # --------------------------------------------------------------------------- translation: numbers
@@ -195,8 +209,8 @@ def _name_form(word: str, text: str, start: int) -> str | None:
     word_id, word_en = zipf(base.lower(), "id"), zipf(base.lower(), "en")
     if word_id is None or word_en is None:  # no frequency lists: only acronyms are surely names
         return base if base.isupper() else None
-    if _sentence_initial(text, start) and word_en == 0 and word_id > 0:
-        return None
+    if _sentence_initial(text, start) and word_en == 0:
+        return None  # "Perancah", "Darmawisata": at sentence start a word English never uses is no known name
     return base if word_id < 4.5 else None
 
 
@@ -270,6 +284,8 @@ def _pair_issues(source: str, english: str) -> list[tuple[str, str]]:
     if " ".join(english.split()).casefold() == " ".join(source.split()).casefold():
         return [("untranslated-sentence", "the translation is the source text")] if _has_indonesian(source) else []
     issues = _number_issues(source, english) + _name_issues(source, english)
+    issues += [("time-missing", f"'{w.text}' ({w.english}) is not in the translation")
+               for w in time_words(source) if not time_stated(w, english)]
     issues += [("untranslated-word", f"'{w}' is Indonesian") for w in _untranslated_words(source, english)]
     if len(source) >= LENGTH_RATIO_MIN_CHARS:
         ratio = len(english) / len(source)

@@ -106,6 +106,9 @@ _WORDS_EN = {
                                    "seventy": 70, "eighty": 80, "ninety": 90}.items()},
     "hundred": ("HUNDRED", 100), "thousand": ("BIG", 1e3), "million": ("BIG", 1e6), "billion": ("BIG", 1e9),
     "trillion": ("BIG", 1e12), "bn": ("BIG", 1e9), "tn": ("BIG", 1e12),
+    # Indonesian scale words kept in English ("Rp 25 triliun"): the amount is intact, the word untranslated.
+    "ribu": ("BIG", 1e3), "juta": ("BIG", 1e6), "miliar": ("BIG", 1e9), "milyar": ("BIG", 1e9),
+    "triliun": ("BIG", 1e12),
     "dozen": ("DOZEN", 12), "dozens": ("VAGUE", 12), "scores": ("VAGUE", 20), "tens": ("VAGUE", 10),
     "hundreds": ("VAGUE", 100), "thousands": ("VAGUE", 1e3), "millions": ("VAGUE", 1e6),
     "billions": ("VAGUE", 1e9), "a": ("A", 1), "an": ("A", 1), "and": ("AND", 0), "of": ("OF", 0),
@@ -134,15 +137,15 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 # --------------------------------------------------------------------------- dates
 
-_RELATIVE = [  # (unit, offset, Indonesian, English); longer phrases first
+_RELATIVE = sorted([  # (unit, offset, Indonesian, English)
     ("day", -2, r"kemarin\s+lusa", r"the\s+day\s+before\s+yesterday"), ("day", 0, r"hari\s+ini", "today"),
     ("day", -1, "kemarin", "yesterday"), ("day", 1, "besok", "tomorrow"), ("day", 2, "lusa", "overmorrow"),
-    ("week", -1, r"(?:pekan|minggu)\s+lalu", r"last\s+week"), ("week", 0, r"(?:pekan|minggu)\s+ini", r"this\s+week"),
-    ("week", 1, r"(?:pekan|minggu)\s+depan", r"next\s+week"), ("month", -1, r"bulan\s+lalu", r"last\s+month"),
+    ("week", -1, r"(?:pekan|minggu)\s+(?:lalu|kemarin)", r"last\s+week"), ("week", 0, r"(?:pekan|minggu)\s+ini", r"this\s+week"),
+    ("week", 1, r"(?:pekan|minggu)\s+depan", r"next\s+week"), ("month", -1, r"bulan\s+(?:lalu|kemarin)", r"last\s+month"),
     ("month", 0, r"bulan\s+ini", r"this\s+month"), ("month", 1, r"bulan\s+depan", r"next\s+month"),
-    ("year", -1, r"tahun\s+lalu", r"last\s+year"), ("year", 0, r"tahun\s+ini", r"this\s+year"),
+    ("year", -1, r"tahun\s+(?:lalu|kemarin)", r"last\s+year"), ("year", 0, r"tahun\s+ini", r"this\s+year"),
     ("year", 1, r"tahun\s+depan", r"next\s+year"),
-]
+], key=lambda r: -len(r[2]))  # longest first: "tahun kemarin" before "kemarin"
 
 
 def _weekday_pattern(weekdays: dict[str, int]) -> str:
@@ -287,6 +290,67 @@ def dates_in_indonesian(text: str, published: str | None = None) -> list[DateMen
     "pada Maret", "kemarin", "pekan lalu", "Rabu". Relative ones resolve against `published` (ISO), else
     iso is None. A capitalised "Minggu" is Sunday, but "minggu/Minggu lalu" is "last week"."""
     return _find_dates(text, published, "id")
+
+
+# What an English translation may say for each relative time, besides the phrase itself: a calendar name
+# or a number at the same precision is the same time resolved ("kemarin" -> "on Tuesday", "tahun lalu" ->
+# "in 2022"). Measured on FLORES/NTREX references (bench/fidelity.py).
+_TIME_SENSES = {
+    ("day", -2): r"day before yesterday|two days ago",
+    ("day", 0): r"today|this (?:morning|afternoon|evening|day)|tonight|now|currently|to date|so far",
+    ("day", -1): r"yesterday|last night|a day earlier|the previous day|the day before",
+    ("day", 1): r"tomorrow|the next day|the following day",
+    ("day", 2): r"day after tomorrow|in two days",
+    ("week", -1): r"last week|(?:the )?(?:past|previous|prior) week|a week ago|week earlier",
+    ("week", 0): r"this week|the week|(?:the )?current week",
+    ("week", 1): r"next week|(?:the )?(?:coming|following) week|in a week",
+    ("month", -1): r"last month|(?:the )?(?:past|previous|prior) month|a month ago|month earlier",
+    ("month", 0): r"this month|the month|(?:the )?current month",
+    ("month", 1): r"next month|(?:the )?(?:coming|following) month|in a month",
+    ("year", -1): r"last year|(?:the )?(?:past|previous|prior) year|a year ago|year earlier",
+    ("year", 0): r"this year|the year|(?:the )?current year",
+    ("year", 1): r"next year|(?:the )?(?:coming|following) year|in a year",
+}
+_CALENDAR_EN = {"day": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
+                "week": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
+                "month": "|".join(n for n in _MONTHS_EN if n not in _MONTH_ABBREVIATIONS),
+                "year": r"\d{4}"}
+
+
+# A count before the phrase makes it a duration or an age, which the number checks cover.
+_COUNTED = re.compile(r"(?:\d|\b(?:satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|belas|"
+                      r"puluh|ratus|ribu|juta|beberapa|sekian|puluhan|ratusan|ribuan|jutaan|se|akhir))\s+$", re.I)
+
+
+@dataclass(frozen=True)
+class TimeWord:
+    """A relative time in Indonesian ("bulan depan") and what an English rendering of it must say."""
+
+    text: str
+    unit: str  # "day" | "week" | "month" | "year"
+    offset: int
+    english: str  # the plain English sense, for messages: "next month"
+
+
+def time_words(text: str) -> list[TimeWord]:
+    """Relative times of an Indonesian text: hari ini, kemarin, besok, pekan lalu, bulan depan, tahun lalu..."""
+    found, taken = [], []
+    for unit, offset, id_text, en_text in _RELATIVE:
+        for match in re.finditer(rf"(?<!-)\b{id_text}\b", text, re.I):
+            before = text[:match.start()]
+            if _COUNTED.search(before):
+                continue  # "dua tahun lalu" (two years ago), "berusia 24 tahun ini" (24-year-old): a count
+            if not _overlaps(match.start(), match.end(), taken):
+                taken.append(match.span())
+                found.append((match.start(), TimeWord(match.group(0), unit, offset,
+                                                      re.sub(r"\\s\+", " ", en_text))))
+    return [word for _, word in sorted(found, key=lambda pair: pair[0])]
+
+
+def time_stated(word: TimeWord, english: str) -> bool:
+    """Does the English say this relative time, as a phrase or resolved to a calendar name or year?"""
+    pattern = rf"\b(?:{_TIME_SENSES[(word.unit, word.offset)]}|{_CALENDAR_EN[word.unit]})\b"
+    return re.search(pattern, english, re.I) is not None
 
 
 def dates_in_english(text: str, published: str | None = None) -> list[DateMention]:

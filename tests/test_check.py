@@ -77,6 +77,29 @@ def test_number_errors(english, expected):
     assert codes("Pasukan Respons NATO memiliki sekitar 40.000 tentara.", english) == expected
 
 
+def test_indonesian_scale_word_kept_in_english_is_no_lost_number():
+    source = "Pemerintah menambah subsidi energi Rp 25 triliun."
+    assert codes(source, "The government adds energy subsidies of Rp 25 triliun.") == ["untranslated-word"]
+    assert codes(source, "The government adds energy subsidies of Rp 25 trillion.") == []
+    assert codes(source, "The government adds energy subsidies of Rp 25 billion.") == ["number-format"]  # 1000x off
+
+
+@pytest.mark.parametrize(("source", "english", "expected"), [
+    ("Subsidi itu akan cair bulan depan.", "The subsidy will be paid in the first quarter.",
+     ["time-missing"]),
+    ("Subsidi itu akan cair bulan depan.", "The subsidy will be paid next month.", []),
+    ("Dia tiba di Jakarta kemarin.", "He arrived in Jakarta yesterday.", []),
+    ("Dia tiba di Jakarta kemarin.", "He arrived in Jakarta on Tuesday.", []),  # resolved to the day
+    ("Dia tiba di Jakarta kemarin.", "He arrived in Jakarta.", ["time-missing"]),
+    ("Harga naik tahun lalu.", "Prices rose in 2022.", []),
+    ("Harga naik tahun kemarin.", "Prices rose this year.", ["time-missing"]),
+    ("Pabrik itu dibangun dua tahun lalu.", "The factory was built two years ago.", []),  # a count, not a time
+    ("Pria berusia 24 tahun ini ditangkap besok.", "The 24-year-old will be arrested tomorrow.", []),
+])
+def test_time_words_need_their_english_sense(source, english, expected):
+    assert codes(source, english) == expected
+
+
 def test_vague_quantity_must_stay_vague():
     source = "Ribuan warga sipil mulai menyeberang ke negara-negara tetangga."
     assert codes(source, "1,000 civilians began crossing into neighbouring countries.") == ["number-vague"]
