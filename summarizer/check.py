@@ -152,10 +152,15 @@ def _number_issues(source: str, english: str) -> list[tuple[str, str]]:
     missing = [m for m in id_numbers if _demanded(m) and not _matches(m, en_pool)]
     added = [m for m in en_numbers
              if _demanded(m) and m.kind != "foreign-format" and not _matches(m, id_pool)]
+    # "tiga juta" -> "three": the scale word lost leaves a small number word, which is otherwise not demanded.
+    words = [e for e in en_numbers if e.kind == "word" and not _matches(e, id_pool)]
     for m in missing:
         twin = next((a for a in added if _is_power_of_thousand(m.value / a.value) if a.value), None)
+        twin = twin or next((w for w in words if w.value and m.value / w.value >= 1000
+                             and _is_power_of_thousand(m.value / w.value)), None)
         if twin is not None:  # "40.000" came out as "40": one formatting error, not two
-            added.remove(twin)
+            if twin in added:
+                added.remove(twin)
             issues.append(("number-format", f"'{m.text}' became '{twin.text}'"))
         elif not any(e.kind == "foreign-format" and _close(e.value, m.value) for e in en_numbers):
             issues.append(("number-missing", f"'{m.text}' is not in the translation"))

@@ -314,7 +314,7 @@ _TIME_SENSES = {
 _CALENDAR_EN = {"day": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
                 "week": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
                 "month": "|".join(n for n in _MONTHS_EN if n not in _MONTH_ABBREVIATIONS),
-                "year": r"\d{4}"}
+                "year": r"(?:19|20)\d{2}"}
 
 
 # A count before the phrase makes it a duration or an age, which the number checks cover.
