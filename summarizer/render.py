@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal, TextIO
 
-from summarizer.schema import Record, Summary
+from summarizer.schema import Issue, Record, Summary
 
 Format = Literal["jsonl", "json", "md", "text"]
 EXTENSIONS = {"jsonl": ".json", "json": ".json", "md": ".md", "text": ".txt"}
@@ -137,10 +137,30 @@ def render_markdown(record: Record) -> str:
     elif record.translation:
         lines += [record.translation.text, ""]
     if record.warnings:
-        lines += ["## Warnings", ""]
-        lines += [f"- {('`' + w.sentence + '` ') if w.sentence else ''}**{w.code}**: {w.message}" for w in record.warnings]
-        lines.append("")
+        lines += [f"## Warnings ({len(record.warnings)})", "", *_warning_lines(record.warnings), ""]
     return "\n".join(lines)
+
+
+# Distinct messages shown per warning code; the rest are counted. With ~12 codes a brief's warnings stay on
+# one screen however many sentences a bad translation spoils.
+WARNING_EXAMPLES = 3
+
+
+def _warning_lines(warnings: list[Issue]) -> list[str]:
+    """One line per warning code: how many, and its first distinct messages with the sentences they hit."""
+    by_code: dict[str, dict[str, list[str]]] = {}
+    for w in warnings:
+        places = by_code.setdefault(w.code, {}).setdefault(w.message, [])
+        if w.sentence and w.sentence not in places:
+            places.append(w.sentence)
+    lines = []
+    for code, messages in by_code.items():
+        count = sum(1 for w in warnings if w.code == code)
+        shown = [f"{message}{_cite(places[:4])}{' …' if len(places) > 4 else ''}"
+                 for message, places in list(messages.items())[:WARNING_EXAMPLES]]
+        more = len(messages) - WARNING_EXAMPLES
+        lines.append(f"- **{code}** ×{count}: " + "; ".join(shown) + (f"; and {more} more" if more > 0 else ""))
+    return lines
 
 
 def _byline(record: Record) -> str:
@@ -198,7 +218,7 @@ def _summary_markdown(s: Summary) -> list[str]:
     if s.grounding:
         g = s.grounding
         lines += [f"*Grounding ({g.mode}): {g.checked} items checked, {g.unsupported} unsupported, "
-                  f"{len(g.dropped)} dropped.*", ""]
+                  f"{len(g.dropped)} dropped, {len(g.rewritten)} rewritten.*", ""]
     return lines
 
 
