@@ -300,6 +300,33 @@ def _pair_issues(source: str, english: str) -> list[tuple[str, str]]:
     return issues
 
 
+# Problems a second translation can fix, so the engine retries a sentence that has one (see translate.py).
+REPAIRABLE = frozenset({"number-missing", "number-format", "number-added", "date-missing", "name-missing",
+                        "untranslated-word", "untranslated-sentence", "empty-translation", "length-ratio",
+                        "time-missing"})
+
+
+def repairable_issues(source: str, english: str) -> list[str]:
+    """The codes of the problems of one translated sentence that a retry may fix (one entry per problem)."""
+    return [code for code, _ in _pair_issues(source, english) if code in REPAIRABLE]
+
+
+def repair_hint(source: str) -> str | None:
+    """What a retranslation must keep, in English: "the numbers 40,000 and 2.5; the names NATO, Jens
+    Stoltenberg; the time words 'next month'". None when the source has none of these."""
+    numbers = [f"{m.value:,.10g}" + ("%" if m.unit == "percent" else "") for m in numbers_in_indonesian(source)
+               if _demanded(m) and m.kind != "time"]
+    found = [(m.start(), EXONYMS[m.group(0)][0]) for m in _EXONYM_RE.finditer(source)]
+    covered = [(m.start(), m.end()) for m in _EXONYM_RE.finditer(source)]
+    found += [(m.start(), form) for m in _words(source) if (form := _name_form(m.group(0), source, m.start()))
+              and not any(s <= m.start() < e for s, e in covered)]
+    names = [name for _, name in sorted(found)]
+    times = [f"'{w.english}'" for w in time_words(source)]
+    parts = [f"the {label} {', '.join(dict.fromkeys(items))}" for label, items in
+             (("numbers", numbers), ("names", names), ("time words", times)) if items]
+    return "; ".join(parts) or None
+
+
 def check_translation(sentences: Sequence[Sentence], title: tuple[str, str] | None = None) -> list[Issue]:
     """Check every translated sentence (and the (Indonesian, English) title) against its source.
 

@@ -89,8 +89,9 @@ class Runtime:
         mt, cfg = self.mt, self.config
         if mt.architecture == "causal":
             from summarizer.models import chat_backend
+            from summarizer.models.llm_translator import PROMPT_FILE
 
-            llm_parts = [template_hash("translate.v1.txt"), chat_backend(mt, cfg)]
+            llm_parts = [template_hash(PROMPT_FILE), chat_backend(mt, cfg)]
         else:
             llm_parts = [None]
         return [mt.fingerprint, mt.architecture, mt.settings, cfg.dtype, cfg.quantize, cfg.beams, *llm_parts]
@@ -332,6 +333,9 @@ def flag_issue(sentence_id: str, flag: str) -> Issue:
     if kind == "degenerate":
         return Issue(code="degenerate-output", stage="translate", sentence=sentence,
                      message=f"translation still looks degenerate ({detail}) after a retry with repetition guards")
+    if kind == "repaired":
+        return Issue(code="repaired", stage="translate", sentence=sentence,
+                     message=f"retranslated once because of {detail.replace(',', ', ')}; the retry passed more checks")
     return Issue(code="split-segment", stage="translate", sentence=sentence,
                  message=f"over-long sentence translated in {detail} clause-sized pieces")
 

@@ -7,6 +7,10 @@ The backend (models/) only turns one batch into text. This engine owns what make
 - generation length is bounded relative to the input;
 - degenerate output (empty, an echo of the source, loops, runaway length) is retried once with repetition
   guards, and flagged if it is still bad;
+- every output is one line, so a sentence can never break the paragraph structure of the article;
+- a sentence the fidelity checks fault (a number dropped or changed, a name missing, an untranslated word,
+  a length outlier, a time word lost) is translated once more, with a hint listing what to keep for an LLM
+  or with beam search for a seq2seq model, and the candidate with fewer problems is kept ("repaired:...");
 - every sentence result is cached, so only cache misses ever reach (or load) a model.
 """
 
@@ -18,11 +22,13 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from summarizer import check
 from summarizer.cache import ResultCache, cache_key
 from summarizer.models.base import DecodeOptions, Translator
 
 # Bump when the engine's policy (splitting, bounds, retries) changes: cached sentences then stop matching.
-ENGINE_VERSION = "1"
+# 3: outputs are one line; sentences the fidelity checks fault are retried once (check-driven repair).
+ENGINE_VERSION = "3"
 
 # Segments longer than this are split at clause boundaries. MarianMT's hard limit is 512 tokens, but
 # quality of sentence-level MT models falls off on very long inputs; 200 tokens (~130 Indonesian words)
@@ -34,6 +40,10 @@ NEW_TOKENS_FACTOR = 2.0
 NEW_TOKENS_SLACK = 16
 # Retry settings for degenerate output: block exact 3-gram repeats and damp repetition.
 SAFER_OPTIONS = {"no_repeat_ngram_size": 3, "repetition_penalty": 1.3}
+# A seq2seq model has no prompt to hint with; beam search is its second opinion.
+REPAIR_BEAMS = 4
+# A degenerate output counts as this many check failures when candidates are compared.
+DEGENERATE_WEIGHT = 3
 
 # Instruction LLMs sometimes talk about the task instead of (or besides) doing it: "The English
 # translation is: ...", "This translation maintains the original meaning...". Such words in the output,
@@ -88,6 +98,15 @@ def _has_loop(words: list[str]) -> bool:
     return False
 
 
+def _problems(source: str, output: str, reason: str | None) -> list[str]:
+    """What is wrong with one output: the repairable fidelity-check codes, and its degeneracy if any."""
+    return check.repairable_issues(source, output) + ([f"degenerate-{reason}"] if reason else [])
+
+
+def _weight(problems: list[str]) -> int:
+    return sum(DEGENERATE_WEIGHT if p.startswith("degenerate-") else 1 for p in problems)
+
+
 def split_long(text: str, count_tokens: Callable[[Sequence[str]], list[int]], limit: int) -> list[str]:
     """Split `text` into pieces of at most `limit` tokens, at the clause boundary nearest the middle
     (falling back to the space nearest the middle). Joining the pieces with spaces restores the text."""
@@ -134,20 +153,49 @@ class TranslationEngine:
                     outputs[k] = text
                 reasons[k] = degeneracy(pieces[k][1], outputs[k])
 
+        outputs = [" ".join(text.split()) for text in outputs]
+        repaired = self._repair([p for _, p in pieces], piece_contexts, outputs, reasons)
+
         results = [SegmentResult(en="") for _ in texts]
         counts = [0] * len(texts)
         for k, (index, _) in enumerate(pieces):
-            joined = f"{results[index].en} {outputs[k].strip()}".strip()
+            joined = f"{results[index].en} {outputs[k]}".strip()
             results[index].en = joined
             counts[index] += 1
             if reasons.get(k):
                 results[index].flags.append(f"degenerate:{reasons[k]}")
+            if k in repaired:
+                results[index].flags.append(f"repaired:{','.join(repaired[k])}")
         for index, count in enumerate(counts):
             if count > 1:
                 results[index].flags.append(f"split:{count}")
         return results
 
-    def _generate(self, texts: list[str], contexts: list[str | None], options: DecodeOptions) -> list[str]:
+    def _repair(self, sources: list[str], contexts: list[str | None], outputs: list[str],
+                reasons: dict[int, str | None]) -> dict[int, list[str]]:
+        """Translate once more every segment the fidelity checks fault; keep the candidate with fewer
+        problems. Updates `outputs`/`reasons` in place; returns, per repaired segment, the codes it fixed."""
+        problems = {k: _problems(source, outputs[k], reasons.get(k)) for k, source in enumerate(sources)}
+        todo = [k for k, found in problems.items() if found]
+        if not todo:
+            return {}
+        if getattr(self.translator, "supports_hints", False):
+            options, hints = DecodeOptions(num_beams=self.beams), [check.repair_hint(sources[k]) for k in todo]
+        else:
+            options, hints = DecodeOptions(num_beams=max(REPAIR_BEAMS, self.beams)), None
+        second = self._generate([sources[k] for k in todo], [contexts[k] for k in todo], options, hints)
+        repaired = {}
+        for k, text in zip(todo, second):
+            text = " ".join(text.split())
+            reason = degeneracy(sources[k], text)
+            found = _problems(sources[k], text, reason)
+            if _weight(found) < _weight(problems[k]):
+                outputs[k], reasons[k] = text, reason
+                repaired[k] = sorted(set(problems[k]) - set(found)) or sorted(set(problems[k]))
+        return repaired
+
+    def _generate(self, texts: list[str], contexts: list[str | None], options: DecodeOptions,
+                  hints: list[str | None] | None = None) -> list[str]:
         """Length-sorted batches under the token budget; output in input order."""
         if not texts:
             return []
@@ -169,8 +217,10 @@ class TranslationEngine:
                 repetition_penalty=options.repetition_penalty,
             )
             use_context = any(contexts[i] for i in batch)
+            extra = {"hints": [hints[i] for i in batch]} if hints else {}
             results = self.translator.translate(
-                [texts[i] for i in batch], batch_options, [contexts[i] for i in batch] if use_context else None
+                [texts[i] for i in batch], batch_options, [contexts[i] for i in batch] if use_context else None,
+                **extra,
             )
             for i, text in zip(batch, results):
                 outputs[i] = text

@@ -56,8 +56,9 @@ def test_batches_respect_the_token_budget():
     texts = [" ".join(f"kata{i}{j}" for j in range(10)) for i in range(12)]
     TranslationEngine(fake, batch_tokens=200).translate(texts)
     # each row costs (10 source + 2*10+16 new) = 46 tokens -> 4 rows per 200-token batch
-    assert [len(b) for b, _ in fake.batches] == [4, 4, 4]
-    assert all(options.max_new_tokens == 36 for _, options in fake.batches)
+    first_pass = [(b, options) for b, options in fake.batches if options.num_beams == 1]  # not the repairs
+    assert [len(b) for b, _ in first_pass] == [4, 4, 4]
+    assert all(options.max_new_tokens == 36 for _, options in first_pass)
 
 
 def test_generation_bound_scales_with_input():
@@ -134,7 +135,7 @@ def test_still_degenerate_after_retry_is_flagged():
     fake = ScriptedTranslator(rule=lambda text, options: "")
     [result] = TranslationEngine(fake).translate(["Kalimat yang baik sekali."])
     assert result.flags == ["degenerate:empty"]
-    assert len(fake.batches) == 2
+    assert len(fake.batches) == 3 and fake.batches[2][1].num_beams > 1  # guards, then one repair by beam search
 
 
 def test_sentence_cache_only_sends_misses_to_the_model(tmp_path):
@@ -150,7 +151,7 @@ def test_sentence_cache_only_sends_misses_to_the_model(tmp_path):
     second = translate_segments(["dua", "tiga"], contexts=None, engine=engine, model_key=["m"], cache=cache)
     assert [r.en for r in first] == ["EN(satu)", "EN(dua)"]
     assert [r.en for r in second] == ["EN(dua)", "EN(tiga)"]
-    assert [b for b, _ in fake.batches] == [["satu", "dua"], ["tiga"]]
+    assert [b for b, options in fake.batches if options.num_beams == 1] == [["satu", "dua"], ["tiga"]]
 
     loads.clear()
     again = translate_segments(["satu", "tiga"], contexts=None, engine=engine, model_key=["m"], cache=cache)
@@ -159,3 +160,50 @@ def test_sentence_cache_only_sends_misses_to_the_model(tmp_path):
     other_model = translate_segments(["satu"], contexts=None, engine=engine, model_key=["other"], cache=cache)
     assert loads == [1] and other_model[0].en == "EN(satu)"
     cache.close()
+
+
+# --------------------------------------------------------------------------- check-driven repair
+
+
+class HintedTranslator(ScriptedTranslator):
+    """An LLM-like double: drops the number unless the engine's retry hints at it."""
+
+    supports_hints = True
+
+    def __init__(self):
+        super().__init__()
+        self.hints: list[list[str | None]] = []
+
+    def translate(self, texts, options, contexts=None, hints=None):
+        self.batches.append((list(texts), options))
+        self.hints.append(list(hints) if hints else [])
+        return ["NATO will send 40,000 troops to Ukraine next month." if hints else
+                "NATO will send troops to Ukraine in the first quarter." for _ in texts]
+
+
+def test_a_faulted_sentence_is_retried_with_a_hint_and_the_better_candidate_kept():
+    fake = HintedTranslator()
+    [result] = TranslationEngine(fake).translate(["NATO akan mengirim 40.000 tentara ke Ukraina bulan depan."])
+    assert result.en == "NATO will send 40,000 troops to Ukraine next month."
+    assert result.flags == ["repaired:number-missing,time-missing"]
+    assert fake.hints[1] == ["the numbers 40,000; the names NATO, Ukraine; the time words 'next month'"]
+
+
+def test_a_retry_that_is_no_better_is_not_kept():
+    fake = ScriptedTranslator(rule=lambda text, options: "NATO will send troops." if options.num_beams == 1
+                              else "NATO akan mengirim tentara.")
+    [result] = TranslationEngine(fake).translate(["NATO akan mengirim 40.000 tentara."])
+    assert result.en == "NATO will send troops." and result.flags == []
+    assert [o.num_beams for _, o in fake.batches] == [1, 4]  # seq2seq: beam search is the second opinion
+
+
+def test_clean_sentences_are_not_retried():
+    fake = ScriptedTranslator(rule=lambda text, options: "NATO will send 40,000 troops.")
+    TranslationEngine(fake).translate(["NATO akan mengirim 40.000 tentara."])
+    assert len(fake.batches) == 1
+
+
+def test_every_output_is_one_line():
+    fake = ScriptedTranslator(rule=lambda text, options: "NATO will send\n\n40,000 troops.\n")
+    [result] = TranslationEngine(fake).translate(["NATO akan mengirim 40.000 tentara."])
+    assert result.en == "NATO will send 40,000 troops."

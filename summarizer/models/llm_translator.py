@@ -1,7 +1,12 @@
-"""Translation with an instruction LLM behind a versioned prompt (prompts/translate.v1.txt).
+"""Translation with an instruction LLM behind a versioned prompt (prompts/translate.v2.txt).
 
 The article text is untrusted: it goes inside a delimited <text> block that the system prompt declares
 to be data, and any copy of the delimiters inside it is defused so it cannot close the block early.
+
+Small instruction models wrap their answer in talk ("The Indonesian text is translated into English as
+follows:", blank lines, quotes, a repeat of the source, "Note: ..."). `clean_reply` removes that, so every
+reply is one line of English; what it cannot remove is left for the engine's degenerate-output guard to
+retry and flag.
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ from typing import Sequence
 from summarizer.models.base import ChatModel, DecodeOptions, Translator
 
 PROMPT_PACKAGE = "summarizer.prompts"
-PROMPT_FILE = "translate.v1.txt"
+PROMPT_FILE = "translate.v2.txt"
 # The source, an optional context of similar size and the output (about as long as the source) share
 # what the template leaves of the model's context: a third each. 1,024 tokens is several long news
 # sentences; the engine splits anything longer.
 MAX_INPUT_TOKENS_CAP = 1024
-_SECTION = re.compile(r"^### (system|user|context)\s*$", re.MULTILINE)
+_SECTION = re.compile(r"^### (system|user|context|hint)\s*$", re.MULTILINE)
 _DELIMITER = re.compile(r"</?\s*(text|context)\s*>", re.IGNORECASE)
 _ECHOED_BLOCK = re.compile(r"<text>\s*(.*?)\s*</text>", re.DOTALL)
 
@@ -32,6 +37,7 @@ class TranslationPrompt:
     context: Template
     user: Template
     sha256: str
+    hint: Template | None = None  # v2+: appended to the user message on a retry with a hint
 
     @classmethod
     def load(cls, name: str = PROMPT_FILE) -> "TranslationPrompt":
@@ -43,15 +49,19 @@ class TranslationPrompt:
             context=Template(sections["context"]),
             user=Template(sections["user"]),
             sha256=hashlib.sha256(raw).hexdigest(),
+            hint=Template(sections["hint"]) if "hint" in sections else None,
         )
 
-    def conversation(self, source: str, context: str | None) -> list[dict[str, str]]:
+    def conversation(self, source: str, context: str | None, hint: str | None = None) -> list[dict[str, str]]:
         system = self.system
         if context and context.strip():
             system += "\n\n" + self.context.substitute(context=_defuse(context))
+        user = self.user.substitute(source=_defuse(source))
+        if hint and self.hint is not None:
+            user += "\n" + self.hint.substitute(hint=_defuse(hint))
         return [
             {"role": "system", "content": system},
-            {"role": "user", "content": self.user.substitute(source=_defuse(source))},
+            {"role": "user", "content": user},
         ]
 
 
@@ -64,6 +74,61 @@ def _unwrap(reply: str) -> str:
     """Small models sometimes echo the <text> delimiters around their answer; drop them."""
     match = _ECHOED_BLOCK.fullmatch(reply.strip())
     return match.group(1).strip() if match else reply
+
+
+# A line that introduces the answer: "The Indonesian text is translated into English as follows:",
+# "Here is the translation:", "English:", "Sure! Translation:". What follows its colon is the answer.
+_PREAMBLE = re.compile(
+    r"^\W*(?:(?:sure|okay|ok|certainly|of course)\W+)?(?P<lead>[^:\n]{0,120}?\b(?:translat\w*|english|"
+    r"in english|terjemah\w*|bahasa inggris)\b[^:\n]{0,60})\s*:\s*(?P<rest>.*)$", re.IGNORECASE)
+# Where the answer ends and remarks about it begin: "Note: ...", "(Explanation: ...)".
+_TRAILER = re.compile(r"^\W*(?:note|notes|explanation|catatan|penjelasan|translator'?s note)\b\s*:?", re.IGNORECASE)
+# A sentence about the translation itself: "This translation keeps the original meaning."
+_REMARK = re.compile(r"\b(?:this|the above|my|the)\s+(?:english\s+)?translation\b|\btranslated (?:as|into|from)\b|"
+                     r"\b(?:original|indonesian|source) text\b", re.IGNORECASE)
+_ABOUT_TRANSLATION = re.compile(r"terjemah|translat|inggris|english", re.IGNORECASE)
+_QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»"}
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def clean_reply(source: str, reply: str) -> str:
+    """The English of an LLM reply, on one line: echoed delimiters, an introducing line ("Here is the
+    translation:"), a repeat of the source, trailing notes and remarks about the translation, and quotes
+    around the whole answer are removed. A source that itself speaks of translating or of English keeps
+    such words (the answer may need them)."""
+    text = _DELIMITER.sub(" ", _unwrap(reply))
+    literal = bool(_ABOUT_TRANSLATION.search(source))
+    lines = [line.strip() for line in text.splitlines()]
+    kept: list[str] = []
+    for line in lines:
+        if not line:
+            continue
+        if not literal and _TRAILER.match(line) and kept:
+            break  # everything after "Note:" is about the answer, not part of it
+        preamble = None if literal else _PREAMBLE.match(line)
+        if preamble and len(preamble.group("lead").split()) <= 14:
+            line = preamble.group("rest").strip()
+            if not line:
+                continue
+        if _fold(line) == _fold(source) and len(lines) > 1:
+            continue  # the source repeated before or after its translation
+        kept.append(line)
+    text = " ".join(" ".join(kept).split())
+    if not literal:
+        sentences = re.split(r"(?<=[.!?])\s+", text)
+        while len(sentences) > 1 and _REMARK.search(sentences[-1]):
+            sentences.pop()
+        text = " ".join(sentences)
+    opening = text[:1]
+    if opening in _QUOTES and text.endswith(_QUOTES[opening]) and len(text) > 2 and not source.lstrip()[:1] in (
+            *_QUOTES, "”", "’"):
+        inner = text[1:-1]
+        if opening not in inner and _QUOTES[opening] not in inner:
+            text = inner.strip()
+    return text
 
 
 class LLMTranslator(Translator):
@@ -80,18 +145,23 @@ class LLMTranslator(Translator):
     def token_counts(self, texts: Sequence[str]) -> list[int]:
         return [self.chat_model.token_count(text) for text in texts]
 
+    supports_hints = True  # the engine may retry a sentence with a hint listing what to keep
+
     def translate(
         self,
         texts: Sequence[str],
         options: DecodeOptions,
         contexts: Sequence[str | None] | None = None,
+        hints: Sequence[str | None] | None = None,
     ) -> list[str]:
-        """One chat call for the batch; blank inputs give "" without reaching the model."""
+        """One chat call for the batch; blank inputs give "" without reaching the model. Replies are
+        cleaned to one line of English (`clean_reply`)."""
         contexts = list(contexts) if contexts is not None else [None] * len(texts)
+        hints = list(hints) if hints is not None else [None] * len(texts)
         outputs = ["" for _ in texts]
         todo = [i for i, text in enumerate(texts) if text.strip()]
         if todo:
-            conversations = [self.prompt.conversation(texts[i], contexts[i]) for i in todo]
+            conversations = [self.prompt.conversation(texts[i], contexts[i], hints[i]) for i in todo]
             for index, reply in zip(todo, self.chat_model.generate(conversations, options)):
-                outputs[index] = _unwrap(reply)
+                outputs[index] = clean_reply(texts[index], reply)
         return outputs
