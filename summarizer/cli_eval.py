@@ -33,6 +33,7 @@ def eval_command(
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Also write the full report as JSON to FILE.", show_default=False)] = None,
     translations: Annotated[Optional[Path], typer.Option("--translations", help="Also write the translations to FILE, one sentence a line, aligned with the references.", show_default=False)] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output on stdout: table or json.")] = "table",
+    baseline: Annotated[bool, typer.Option("--baseline", help="Also translate naively with the same model (one sentence per call, raw reply, no guards) and compare.")] = False,
 ) -> None:
     """Score translation quality (sacrebleu BLEU/chrF), fidelity warnings and speed on a parallel test set."""
     from summarizer.cli import _config, user_errors
@@ -51,8 +52,8 @@ def eval_command(
         from summarizer import evaluate
 
         dataset = evaluate.read_documents(docs, limit) if docs is not None else evaluate.read_line_pairs(src, ref, limit)
-        with _progress(dataset.sentence_count) as advance:
-            result = evaluate.evaluate(dataset, config, progress=advance)
+        with _progress(dataset.sentence_count * (2 if baseline else 1)) as advance:
+            result = evaluate.evaluate(dataset, config, progress=advance, baseline=baseline)
         if json_path is not None:
             _write(json_path, "--json", json.dumps(result.report, indent=2, ensure_ascii=False) + "\n")
         if translations is not None:
@@ -126,6 +127,8 @@ def print_report(report: dict[str, Any]) -> None:
         table.add_row(code, str(count), _percent(fid["issue_rates"][code]))
     console.print(table)
 
+    if report.get("baseline"):
+        print_comparison(console, report)
     if speed["sentences_per_second"] is None:
         console.print(f"speed: every sentence came from the cache ({speed['cached_sentences']}); "
                       "use --no-cache to time the model", markup=False)
@@ -137,3 +140,17 @@ def print_report(report: dict[str, Any]) -> None:
             f"{speed['cached_sentences']} cached, model load {speed['model_load_seconds']:.1f} s)", markup=False)
     console.print(f"BLEU signature: {scores['sentence']['bleu_signature']}", markup=False)
     console.print(f"chrF signature: {scores['sentence']['chrf_signature']}", markup=False)
+
+
+def print_comparison(console: Any, report: dict[str, Any]) -> None:
+    """Pipeline against the naive same-model baseline: quality, numbers kept, clean one-line outputs."""
+    from rich.table import Table
+
+    table = Table(title="pipeline vs naive same-model baseline", title_justify="left")
+    for column in ("", "chrF", "BLEU", "numbers preserved", "line breaks", "commentary"):
+        table.add_column(column, justify="right" if column else "left")
+    for name, side in (("pipeline", report), ("baseline", report["baseline"])):
+        s, f, h = side["scores"]["sentence"], side["fidelity"], side["hygiene"]
+        table.add_row(name, _number(s["chrf"], 2), _number(s["bleu"], 2), _percent(f["numbers_preserved_rate"]),
+                      str(h["with_line_break"]), str(h["with_commentary"]))
+    console.print(table)

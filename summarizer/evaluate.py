@@ -5,6 +5,10 @@ separate decoding loop: the scores then describe what users get, with the same b
 degenerate-output guard, model loading and settings. Scores are sacrebleu's corpus BLEU and chrF with
 their signatures, so they can be compared with published numbers; fidelity rates come from the same
 check.check_translation warnings users see on their records.
+
+With `baseline=True` the same model also translates the set naively (one sentence per call, a plain
+request, the raw reply: no prompt rules, cleaning, guards, retries or cache), so the report shows what
+the product's engine adds over the model alone.
 """
 
 from __future__ import annotations
@@ -156,11 +160,9 @@ class _MeasuredEngine:
         return results
 
 
-def _translate(dataset: EvalSet, config: Config, progress: Callable[[int], None] | None) -> tuple[_Translated, Any]:
-    from summarizer.pipeline import Runtime
+def _translate(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] | None) -> tuple[_Translated, Any]:
     from summarizer.translate import translate_segments
 
-    runtime = Runtime(config)
     measured: _MeasuredEngine | None = None
     load_seconds = 0.0
 
@@ -172,31 +174,28 @@ def _translate(dataset: EvalSet, config: Config, progress: Callable[[int], None]
             load_seconds = time.perf_counter() - started
         return measured
 
-    try:
-        resolved = runtime.mt  # resolve first: a missing model is a setup error before any work
-        causal = resolved.architecture == "causal"
-        texts: list[str] = []
-        contexts: list[str | None] = []
-        for document in dataset.documents:
-            for index, source in enumerate(document.sources):
-                texts.append(source)
-                # LLM translators get the previous sentence of the document, as in the product.
-                contexts.append(document.sources[index - 1] if causal and index > 0 else None)
-        wanted = [i for i, text in enumerate(texts) if text.strip()]  # blank lines translate to ""
-        outputs: dict[int, Any] = {}
-        for start in range(0, len(wanted), TRANSLATE_CHUNK):
-            chunk = wanted[start:start + TRANSLATE_CHUNK]
-            results = translate_segments(
-                [texts[i] for i in chunk], contexts=[contexts[i] for i in chunk] if causal else None,
-                engine=engine, model_key=runtime.mt_key, cache=runtime.cache,
-            )
-            outputs.update(zip(chunk, results))
-            if progress:
-                progress(len(chunk))
-        if progress and len(wanted) < len(texts):
-            progress(len(texts) - len(wanted))
-    finally:
-        runtime.close()
+    resolved = runtime.mt  # resolve first: a missing model is a setup error before any work
+    causal = resolved.architecture == "causal"
+    texts: list[str] = []
+    contexts: list[str | None] = []
+    for document in dataset.documents:
+        for index, source in enumerate(document.sources):
+            texts.append(source)
+            # LLM translators get the previous sentence of the document, as in the product.
+            contexts.append(document.sources[index - 1] if causal and index > 0 else None)
+    wanted = [i for i, text in enumerate(texts) if text.strip()]  # blank lines translate to ""
+    outputs: dict[int, Any] = {}
+    for start in range(0, len(wanted), TRANSLATE_CHUNK):
+        chunk = wanted[start:start + TRANSLATE_CHUNK]
+        results = translate_segments(
+            [texts[i] for i in chunk], contexts=[contexts[i] for i in chunk] if causal else None,
+            engine=engine, model_key=runtime.mt_key, cache=runtime.cache,
+        )
+        outputs.update(zip(chunk, results))
+        if progress:
+            progress(len(chunk))
+    if progress and len(wanted) < len(texts):
+        progress(len(texts) - len(wanted))
 
     hypotheses, flags, position = [], [], 0
     for document in dataset.documents:
@@ -208,6 +207,47 @@ def _translate(dataset: EvalSet, config: Config, progress: Callable[[int], None]
         return _Translated(hypotheses, flags, 0, len(wanted), 0.0, 0.0, 0), resolved
     return _Translated(hypotheses, flags, measured.sentences, len(wanted) - measured.sentences, measured.seconds,
                        load_seconds, measured.source_tokens), resolved
+
+
+# The naive baseline's request: what a user of the bare model would type, one sentence at a time.
+NAIVE_PROMPT = "Translate the following Indonesian text into English:\n\n{source}"
+
+
+def _naive(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] | None) -> list[list[str]]:
+    """The same model with none of the engine's help: one sentence per call, a plain request (for an LLM)
+    and the raw reply, greedy, with the engine's output bound so neither side can run longer."""
+    from summarizer.models.base import DecodeOptions
+    from summarizer.translate import NEW_TOKENS_FACTOR, NEW_TOKENS_SLACK
+
+    translator = runtime.engine().translator
+    chat = getattr(translator, "chat_model", None)
+    hypotheses = []
+    for document in dataset.documents:
+        outputs = []
+        for source in document.sources:
+            if not source.strip():
+                outputs.append("")
+                continue
+            bound = int(translator.token_counts([source])[0] * NEW_TOKENS_FACTOR) + NEW_TOKENS_SLACK
+            options = DecodeOptions(max_new_tokens=bound)
+            if chat is not None:
+                conversation = [{"role": "user", "content": NAIVE_PROMPT.format(source=source)}]
+                outputs.append(chat.chat([conversation], options)[0])
+            else:
+                outputs.append(translator.translate([source], options)[0])
+        hypotheses.append(outputs)
+        if progress:
+            progress(len(document.sources))
+    return hypotheses
+
+
+def hygiene(dataset: EvalSet, hypotheses: list[list[str]]) -> dict[str, int]:
+    """Outputs that are not one clean line of English: a line break, or talk about translating."""
+    from summarizer.translate import has_commentary
+
+    pairs = [(s, h) for d, hs in zip(dataset.documents, hypotheses) for s, h in zip(d.sources, hs)]
+    return {"with_line_break": sum("\n" in h.strip() for _, h in pairs),
+            "with_commentary": sum(has_commentary(s, h) for s, h in pairs)}
 
 
 # --------------------------------------------------------------------------- scoring
@@ -278,19 +318,33 @@ def fidelity(dataset: EvalSet, hypotheses: list[list[str]], flags: list[list[lis
 # --------------------------------------------------------------------------- the whole evaluation
 
 
-def evaluate(dataset: EvalSet, config: Config, progress: Callable[[int], None] | None = None) -> EvalResult:
-    """Translate `dataset` with the product's engine under `config`, then score it.
-
-    `progress` is called with the number of sentences finished after each chunk.
-    """
-    translated, resolved = _translate(dataset, config, progress)
-    flat_hypotheses = [h for doc in translated.hypotheses for h in doc]
+def _scores(dataset: EvalSet, hypotheses: list[list[str]]) -> dict[str, Any]:
+    flat_hypotheses = [h for doc in hypotheses for h in doc]
     flat_references = [r for doc in dataset.documents for r in doc.references]
     scores: dict[str, Any] = {"sentence": corpus_scores(flat_hypotheses, flat_references), "document": None}
     if dataset.mode == "documents":
         scores["document"] = corpus_scores(
-            [" ".join(doc) for doc in translated.hypotheses], [" ".join(d.references) for d in dataset.documents]
+            [" ".join(doc) for doc in hypotheses], [" ".join(d.references) for d in dataset.documents]
         )
+    return scores
+
+
+def evaluate(dataset: EvalSet, config: Config, progress: Callable[[int], None] | None = None,
+             baseline: bool = False) -> EvalResult:
+    """Translate `dataset` with the product's engine under `config`, then score it; with `baseline`, also
+    translate it naively with the same model and score that too (report key "baseline").
+
+    `progress` is called with the number of sentences finished after each chunk.
+    """
+    from summarizer.pipeline import Runtime
+
+    runtime = Runtime(config)
+    try:
+        translated, resolved = _translate(dataset, runtime, progress)
+        naive = _naive(dataset, runtime, progress) if baseline else None
+    finally:
+        runtime.close()
+    scores = _scores(dataset, translated.hypotheses)
     seconds = translated.seconds
     timed = bool(translated.translated and seconds > 0)
     report = {
@@ -304,6 +358,7 @@ def evaluate(dataset: EvalSet, config: Config, progress: Callable[[int], None] |
         },
         "scores": scores,
         "fidelity": fidelity(dataset, translated.hypotheses, translated.flags),
+        "hygiene": hygiene(dataset, translated.hypotheses),
         "speed": {
             "translated_sentences": translated.translated,
             "cached_sentences": translated.cached,
@@ -314,4 +369,12 @@ def evaluate(dataset: EvalSet, config: Config, progress: Callable[[int], None] |
             "source_tokens_per_second": translated.source_tokens / seconds if timed else None,
         },
     }
+    if naive is not None:
+        report["baseline"] = {
+            "method": "same model, one sentence per call, plain request, raw reply, no guards or cache",
+            "prompt": NAIVE_PROMPT if resolved.architecture == "causal" else None,
+            "scores": _scores(dataset, naive),
+            "fidelity": fidelity(dataset, naive, [[[] for _ in doc] for doc in naive]),
+            "hygiene": hygiene(dataset, naive),
+        }
     return EvalResult(report=report, hypotheses=translated.hypotheses)

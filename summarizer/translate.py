@@ -77,9 +77,14 @@ def degeneracy(source: str, output: str) -> str | None:
         return "loop"
     if len(text) > 3 * len(source) + 40:
         return "too-long"
-    if _COMMENTARY.search(text) and not _SOURCE_ABOUT_TRANSLATION.search(source):
+    if has_commentary(source, text):
         return "commentary"
     return None
+
+
+def has_commentary(source: str, output: str) -> bool:
+    """Does the output talk about translating while the source does not?"""
+    return bool(_COMMENTARY.search(output)) and not _SOURCE_ABOUT_TRANSLATION.search(source)
 
 
 def _fold(text: str) -> str:

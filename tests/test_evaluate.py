@@ -169,3 +169,36 @@ def test_document_eval_scores_sentences_and_documents_in_order(tiny_marian_dir, 
     flat = [h for doc in result.hypotheses for h in doc]
     assert result.report["scores"]["sentence"]["bleu"] == pytest.approx(sacrebleu.corpus_bleu(flat, [REFERENCES]).score)
     assert result.report["dataset"]["documents"] == 2 and result.report["dataset"]["sentences"] == 3
+
+
+def test_baseline_translates_naively_with_the_same_model(tmp_path, line_files, tiny_marian_dir):
+    src, ref = line_files
+    report_path = tmp_path / "report.json"
+    result = run_eval("--src", str(src), "--ref", str(ref), "--mt-model", str(tiny_marian_dir), "--no-cache",
+                      "--threads", "1", "--baseline", "--json", str(report_path))
+    assert result.exit_code == 0, result.output
+    assert "pipeline vs naive same-model baseline" in result.stdout
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    baseline = report["baseline"]
+    assert baseline["prompt"] is None  # a seq2seq model gets the sentence itself
+    assert baseline["scores"]["sentence"]["segments"] == 3 and baseline["fidelity"]["sentences"] == 3
+    assert set(baseline["hygiene"]) == set(report["hygiene"]) == {"with_line_break", "with_commentary"}
+
+
+def test_hygiene_counts_line_breaks_and_commentary():
+    from summarizer.evaluate import hygiene
+
+    dataset = EvalSet("lines", [EvalDocument(f"line{n}", [s], ["-"]) for n, s in enumerate(SOURCES, 1)])
+    outputs = [["Here is the translation:\n\nHeavy rain."], ["The market has 150 new stalls."],
+               ["Residents waited.\nAt the stop."]]
+    assert hygiene(dataset, outputs) == {"with_line_break": 2, "with_commentary": 1}
+
+
+@pytest.mark.slow
+def test_llm_baseline_uses_the_plain_request(tiny_qwen2_dir):
+    dataset = EvalSet("lines", [EvalDocument("line1", SOURCES[:1], REFERENCES[:1])])
+    result = evaluate(dataset, Config(mt_model=str(tiny_qwen2_dir), threads=1, use_cache=False), baseline=True)
+    baseline = result.report["baseline"]
+    assert baseline["prompt"].startswith("Translate the following Indonesian text into English")
+    assert baseline["scores"]["sentence"]["segments"] == 1
+    assert "\n" not in result.hypotheses[0][0]  # the pipeline's own output is one line
