@@ -232,7 +232,7 @@ def _naive(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] | Non
             options = DecodeOptions(max_new_tokens=bound)
             if chat is not None:
                 conversation = [{"role": "user", "content": NAIVE_PROMPT.format(source=source)}]
-                outputs.append(chat.chat([conversation], options)[0])
+                outputs.append(chat.generate([conversation], options)[0])
             else:
                 outputs.append(translator.translate([source], options)[0])
         hypotheses.append(outputs)

@@ -48,8 +48,6 @@ class ScriptedChat(ChatModel):
                              fingerprint="scripted-llm")
     context_length = 4096
     backend = "scripted"
-    tokenizer: Any = None
-    vocab_size = 0
 
     def __init__(self, reply):
         self.reply = reply
@@ -61,9 +59,6 @@ class ScriptedChat(ChatModel):
     def _replies(self, conversations) -> list[str]:
         self.conversations += list(conversations)
         return [self.reply(c[-1]["content"]) for c in conversations]
-
-    def chat(self, conversations, options, logits_processors=None) -> list[str]:  # the interface before 10
-        return self._replies(conversations)
 
     def generate(self, conversations, options) -> list[str]:
         return self._replies(conversations)
@@ -86,7 +81,7 @@ def _run(chat: ChatModel, tmp_path) -> Any:
     config = Config(mt_model="scripted-llm", cache_dir=tmp_path / "cache")
     runtime = Runtime(config)
     runtime.__dict__["mt"] = chat.resolved  # no resolution: the scripted model stands in for a loaded one
-    runtime._chat_models[chat.resolved.fingerprint] = chat
+    runtime.models._chat[chat.resolved.fingerprint] = chat
     try:
         return process_article(InputDocument("a.txt", None, ARTICLE.encode()), config, runtime)
     finally:
