@@ -141,8 +141,8 @@ class _CountingTranslator:
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
 
-    def translate(self, texts, options, contexts=None):  # noqa: ANN001 - the Translator signature
-        outputs = self._inner.translate(texts, options, contexts)
+    def translate(self, texts, options, contexts=None, **extra):  # noqa: ANN001 - the Translator signature
+        outputs = self._inner.translate(texts, options, contexts, **extra)  # extra: the engine's repair hints
         if self._runtime.on_segments:
             self._runtime.on_segments(len(texts))
         return outputs
