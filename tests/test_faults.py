@@ -30,6 +30,12 @@ pytestmark = pytest.mark.slow
 SUMMARIZER = [sys.executable, "-m", "summarizer"]
 
 
+def env_for(cache: Path) -> dict[str, str]:
+    """The CLI's environment with one torch thread: on a shared, loaded machine two spinning OpenMP threads
+    make the tiny models ~10x slower."""
+    return cli_env(cache, OMP_NUM_THREADS="1")
+
+
 def one_line_error(stderr: str) -> str:
     """The stderr of a failed run: exactly one line, no traceback."""
     assert "Traceback" not in stderr, stderr
@@ -78,7 +84,7 @@ def test_kill_9_at_seeded_points_then_rerun_gives_the_uninterrupted_output(tmp_p
     write_articles(tmp_path / "in", 6)
     args = ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "--format", "md", "--quiet"]
     started = time.monotonic()
-    reference = run_cli([*args, "--out", str(tmp_path / "ref")], cli_env(tmp_path / "ref-cache"))
+    reference = run_cli([*args, "--out", str(tmp_path / "ref")], env_for(tmp_path / "ref-cache"))
     duration = time.monotonic() - started
     assert reference.returncode == 0, reference.stderr
     expected = read_out(tmp_path / "ref")
@@ -90,7 +96,7 @@ def test_kill_9_at_seeded_points_then_rerun_gives_the_uninterrupted_output(tmp_p
         trial += 1
         out, cache = tmp_path / f"out{trial}", tmp_path / f"cache{trial}"
         for _ in range(3):  # three kills in a row on one --out and cache, then a rerun to the end
-            process = subprocess.Popen([*SUMMARIZER, *args, "--out", str(out)], env=cli_env(cache),
+            process = subprocess.Popen([*SUMMARIZER, *args, "--out", str(out)], env=env_for(cache),
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(0.2, duration))
             if process.poll() is not None:
@@ -103,7 +109,7 @@ def test_kill_9_at_seeded_points_then_rerun_gives_the_uninterrupted_output(tmp_p
             for entry in index:  # the index only names complete files
                 assert files[entry["file"]] == expected[1][entry["file"]]
             assert set(files) <= set(expected[1])  # nothing half-written under a final name
-        resumed = run_cli([*args, "--out", str(out)], cli_env(cache))
+        resumed = run_cli([*args, "--out", str(out)], env_for(cache))
         assert resumed.returncode == 0, resumed.stderr
         assert read_out(out) == expected
     print(f"kill points survived: {landed} in {trial} trials")
@@ -115,8 +121,8 @@ def test_kill_9_at_seeded_points_then_rerun_gives_the_uninterrupted_output(tmp_p
 def test_two_writers_and_cache_clear_during_a_run(tmp_path, tiny_marian_dir):
     write_articles(tmp_path / "in", 6)
     args = ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "--quiet"]
-    reference = run_cli(args, cli_env(tmp_path / "ref-cache"))
-    env = cli_env(tmp_path / "shared")
+    reference = run_cli(args, env_for(tmp_path / "ref-cache"))
+    env = env_for(tmp_path / "shared")
     writers = [subprocess.Popen([*SUMMARIZER, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True) for _ in range(2)]
     clears = 0
@@ -138,7 +144,7 @@ def test_two_writers_and_cache_clear_during_a_run(tmp_path, tiny_marian_dir):
 def test_out_that_is_an_existing_file_is_exit_2_and_the_work_stays_cached(tmp_path, tiny_marian_dir):
     write_articles(tmp_path / "in", 2)
     (tmp_path / "out").write_text("a user's file")
-    env = cli_env(tmp_path / "cache")
+    env = env_for(tmp_path / "cache")
     done = run_cli(["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "--out",
                     str(tmp_path / "out")], env)
     assert done.returncode == 2
@@ -151,14 +157,14 @@ def test_read_only_out_is_exit_2_with_one_line(tmp_path, tiny_marian_dir):
     with tmpfs(tmp_path / "ro", "1m") as mount:
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
         done = run_cli(["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "--out",
-                        str(mount / "out")], cli_env(tmp_path / "cache"))
+                        str(mount / "out")], env_for(tmp_path / "cache"))
     assert done.returncode == 2 and done.stdout == ""
     assert "Read-only file system" in one_line_error(done.stderr)
 
 
 def test_full_filesystem_under_out_is_exit_2_and_a_rerun_is_served_from_the_cache(tmp_path, tiny_marian_dir):
     write_articles(tmp_path / "in", 4)
-    env = cli_env(tmp_path / "cache")
+    env = env_for(tmp_path / "cache")
     args = ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "--format", "md"]
     with tmpfs(tmp_path / "full", "256k") as mount:
         (mount / "out").mkdir()
@@ -195,15 +201,15 @@ def test_simulated_enospc_on_out_is_exit_2(tmp_path, tiny_marian_dir, monkeypatc
 def test_full_or_read_only_cache_warns_and_the_output_is_still_right(tmp_path, tiny_marian_dir):
     write_articles(tmp_path / "in", 2)
     args = ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir)]
-    want = [stable(json.loads(line)) for line in run_cli(args, cli_env(tmp_path / "ref")).stdout.splitlines()]
+    want = [stable(json.loads(line)) for line in run_cli(args, env_for(tmp_path / "ref")).stdout.splitlines()]
     with tmpfs(tmp_path / "fs", "2m") as mount:
-        assert run_cli(args, cli_env(mount / "cache")).returncode == 0  # a healthy cache first
+        assert run_cli(args, env_for(mount / "cache")).returncode == 0  # a healthy cache first
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
-        read_only = run_cli([*args, "--refresh"], cli_env(mount / "cache"))
-        stats = run_cli(["cache", "stats"], cli_env(mount / "cache"))
+        read_only = run_cli([*args, "--refresh"], env_for(mount / "cache"))
+        stats = run_cli(["cache", "stats"], env_for(mount / "cache"))
         subprocess.run(["mount", "-o", "remount,rw", str(mount)], check=True)
         fill(mount, leave=0)
-        full = run_cli([*args, "--refresh"], cli_env(mount / "cache"))
+        full = run_cli([*args, "--refresh"], env_for(mount / "cache"))
         (mount / "filler").unlink()
         assert [p.name for p in mount.iterdir()] == ["cache", "filler-2"]  # nothing moved aside
     for done in (read_only, full):
@@ -225,11 +231,11 @@ def test_misplaced_cache_is_never_moved_and_the_run_goes_on(tmp_path, tiny_maria
     else:
         cache = tmp_path / "file" / "cache"  # its parent is a file: it cannot be created
         (tmp_path / "file").write_text("precious")
-    done = run_cli(["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir)], cli_env(cache))
+    done = run_cli(["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir)], env_for(cache))
     assert done.returncode == 0, done.stderr
     assert "not using the cache" in one_line_error(done.stderr)
     assert json.loads(done.stdout)["error"] is None
-    stats = run_cli(["cache", "stats"], cli_env(cache))
+    stats = run_cli(["cache", "stats"], env_for(cache))
     assert stats.returncode == (0 if place == "unwritable-parent" else 2), stats.stderr
     assert "Traceback" not in stats.stderr
     assert os.path.exists(os.devnull) and not os.path.isdir(os.devnull)
@@ -241,7 +247,7 @@ def test_misplaced_cache_is_never_moved_and_the_run_goes_on(tmp_path, tiny_maria
 def test_corrupt_cache_of_ours_is_moved_aside_and_rebuilt(tmp_path, tiny_marian_dir):
     write_articles(tmp_path / "in", 1)
     args = ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir)]
-    env = cli_env(tmp_path / "cache")
+    env = env_for(tmp_path / "cache")
     first = run_cli(args, env)
     (tmp_path / "cache" / "cache.db").write_bytes(b"garbage" * 1000)
     again = run_cli(args, env)
@@ -256,7 +262,7 @@ def test_corrupt_cache_of_ours_is_moved_aside_and_rebuilt(tmp_path, tiny_marian_
 def test_closed_stdout_exits_quietly_with_141(tmp_path, tiny_marian_dir):
     write_articles(tmp_path / "in", 8)
     process = subprocess.Popen([*SUMMARIZER, "translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir)],
-                               env=cli_env(tmp_path / "cache"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               env=env_for(tmp_path / "cache"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None
     process.stdout.readline()  # `| head -1`
     process.stdout.close()
@@ -269,7 +275,7 @@ def test_sigint_exits_130_with_one_line_and_keeps_finished_articles(tmp_path, ti
     write_articles(tmp_path / "in", 8)
     out = tmp_path / "out"
     process = subprocess.Popen([*SUMMARIZER, "translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir),
-                                "--out", str(out)], env=cli_env(tmp_path / "cache"), stdout=subprocess.PIPE,
+                                "--out", str(out)], env=env_for(tmp_path / "cache"), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not ((out / "index.jsonl").exists() and (out / "index.jsonl").read_text()) and time.monotonic() < deadline:

@@ -156,12 +156,16 @@ def test_article_timeout_gives_an_error_record_and_the_batch_goes_on(tmp_path, t
     from summarizer.batch import run_batch
     from summarizer.config import Config
 
-    long_text = " ".join(f"Kalimat nomor {i} tentang banjir di kota yang besar." for i in range(3000))
-    (tmp_path / "a_long.txt").write_text(long_text)
-    (tmp_path / "b_short.txt").write_text(TEXT)
-    config = Config(mt_model=str(tiny_marian_dir), article_timeout=2, use_cache=False)
+    long_text = " ".join(f"Kalimat nomor {i} tentang banjir di kota yang besar." for i in range(1500))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a_long.txt").write_text(long_text)
+    (tmp_path / "in" / "b_short.txt").write_text(TEXT)
+    common = {"mt_model": str(tiny_marian_dir), "threads": 1, "cache_dir": tmp_path / "c"}
+    # The short article is cached first, so its time in the batch does not depend on the machine's load.
+    assert run_batch(discover([str(tmp_path / "in" / "b_short.txt")]), Config(**common), quiet=True) == 0
+    capsys.readouterr()
     started = time.monotonic()
-    failed = run_batch(discover([str(tmp_path)]), config, quiet=True)
+    failed = run_batch(discover([str(tmp_path / "in")]), Config(**common, article_timeout=3), quiet=True)
     elapsed = time.monotonic() - started
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert failed == 1 and elapsed < 60
@@ -178,7 +182,7 @@ def test_a_sentence_translates_the_same_alone_in_any_batch_and_from_the_cache(tm
 
     shared = ["Presiden tiba di Jakarta.", "Banjir merendam rumah warga di kota.", "Harga beras naik."]
     long_sentence = " ".join(["Pemerintah daerah mengatakan bantuan akan dikirim ke desa terpencil"] * 6) + "."
-    config = Config(mt_model=str(tiny_marian_dir), cache_dir=tmp_path / "c")
+    config = Config(mt_model=str(tiny_marian_dir), threads=1, cache_dir=tmp_path / "c")
     engine = Runtime(config).engine()
     alone = [engine.translate([s])[0].en for s in shared]
     assert [r.en for r in engine.translate([long_sentence, *shared])][1:] == alone
@@ -186,9 +190,9 @@ def test_a_sentence_translates_the_same_alone_in_any_batch_and_from_the_cache(tm
 
     (tmp_path / "alone.txt").write_text(" ".join(shared))
     (tmp_path / "batch.txt").write_text(long_sentence + " " + " ".join(shared) + " Penutup berita.")
-    fresh = Config(mt_model=str(tiny_marian_dir), cache_dir=tmp_path / "fresh")
+    fresh = Config(mt_model=str(tiny_marian_dir), threads=1, cache_dir=tmp_path / "fresh")
     reference = process_article(InputDocument.for_path(tmp_path / "alone.txt"), fresh, Runtime(fresh))
-    history = Config(mt_model=str(tiny_marian_dir), cache_dir=tmp_path / "history")
+    history = Config(mt_model=str(tiny_marian_dir), threads=1, cache_dir=tmp_path / "history")
     runtime = Runtime(history)
     process_article(InputDocument.for_path(tmp_path / "batch.txt"), history, runtime)  # fills the cache
     reused = process_article(InputDocument.for_path(tmp_path / "alone.txt"), history, runtime)
