@@ -162,9 +162,10 @@ class FingerprintMemo:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(self.entries, out)
             os.replace(temporary, self.path)
-        except BaseException:
+        except BaseException as exc:
             Path(temporary).unlink(missing_ok=True)
-            raise
+            if not isinstance(exc, OSError):
+                raise
 
 
 def content_fingerprint(files: list[Path], config: Config) -> str:
