@@ -47,10 +47,10 @@ def check_clean_stderr(stderr: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["translate", "summarize"])
-def test_hostile_corpus_through_both_commands(tmp_path, tiny_marian_dir, tiny_qwen2_dir, command):
+def test_hostile_corpus_through_both_commands(tmp_path, tiny_marian_dir, tiny_qwen2_long_dir, command):
     root = tmp_path / "corpus"
     cases = build(root)
-    models = ["--mt-model", str(tiny_marian_dir)] + (["--llm", str(tiny_qwen2_dir)] if command == "summarize" else [])
+    models = ["--mt-model", str(tiny_marian_dir)] + (["--llm", str(tiny_qwen2_long_dir)] if command == "summarize" else [])
     done, elapsed = run([command, str(root), *models, "--article-timeout", str(ARTICLE_TIMEOUT)],
                         env_for(tmp_path / "cache"), timeout=1800)
     assert done.returncode == 1, done.stderr  # some inputs are bad: exit 1, never a crash
@@ -72,7 +72,7 @@ def test_hostile_corpus_through_both_commands(tmp_path, tiny_marian_dir, tiny_qw
 
 
 @pytest.mark.slow
-def test_a_2000_file_folder_through_both_commands(tmp_path, tiny_marian_dir, tiny_qwen2_dir):
+def test_a_2000_file_folder_through_both_commands(tmp_path, tiny_marian_dir, tiny_qwen2_long_dir):
     root = build_big_folder(tmp_path / "big")
     env = env_for(tmp_path / "cache")
     base = [str(root), "--mt-model", str(tiny_marian_dir), "--quiet"]
@@ -80,7 +80,7 @@ def test_a_2000_file_folder_through_both_commands(tmp_path, tiny_marian_dir, tin
     assert translated.returncode == 0, translated.stderr
     index = (tmp_path / "out" / "index.jsonl").read_text().splitlines()
     assert len(index) == 2000 and len({json.loads(line)["file"] for line in index}) == 2000
-    summarized, s_seconds = run(["summarize", *base, "--llm", str(tiny_qwen2_dir)], env, timeout=1800)
+    summarized, s_seconds = run(["summarize", *base, "--llm", str(tiny_qwen2_long_dir)], env, timeout=1800)
     assert summarized.returncode in (0, 1), summarized.stderr
     check_clean_stderr(summarized.stderr)
     assert len(summarized.stdout.splitlines()) == 2000

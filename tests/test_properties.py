@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -79,6 +80,7 @@ SEEDS = [
 ]
 
 
+@pytest.mark.slow
 def test_ingest_fuzz_loop(tmp_path):
     """2,000 mutated inputs (seeded): ingest either gives an article whose sentences reassemble each
     paragraph, or raises InputError; no other exception escapes."""
