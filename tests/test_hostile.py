@@ -65,7 +65,8 @@ def test_hostile_corpus_through_both_commands(tmp_path, tiny_marian_dir, tiny_qw
             assert by_source[source]["error"], case.name
     assert "skipped" in done.stderr
     worst = max(sum(record["timings"].values()) for record in records)
-    assert worst < ARTICLE_TIMEOUT + 15
+    # Translation stages get one budget per article; summaries decoded together share the sum of theirs.
+    assert worst < (2 if command == "summarize" else 1) * ARTICLE_TIMEOUT + 15
     good = sum(record["error"] is None for record in records)
     print(f"\n{command}: {len(cases)} cases, {len(records)} records ({good} good), worst {worst:.1f} s per input, "
           f"{elapsed:.0f} s in all")
