@@ -1,5 +1,8 @@
 """Running the pipeline over many articles: progress on stderr, records out as each one finishes, the cache
-closed and the --out index written even when interrupted. One bad article never stops the others."""
+closed and the --out index written as it goes, also when interrupted. One bad article never stops the others:
+not a failing input, not one over its time budget (--article-timeout), not a record that cannot be
+serialised. What stops the batch is what would fail every later article too: a setup error, an output that
+cannot be written (OutputError, exit 2), a closed stdout (BrokenPipeError) or an interrupt."""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
+from pydantic_core import PydanticSerializationError
+
 from summarizer.config import Config
-from summarizer.ingest import InputDocument
+from summarizer.ingest import InputDocument, printable_source
 from summarizer.pipeline import Runtime, process_articles
 from summarizer.render import DirectoryWriter, Format, StreamWriter
-from summarizer.schema import Record
+from summarizer.schema import ErrorInfo, Record
 
 # Share of one article's work each stage stands for, so the bar moves within a single article. Rough:
 # translation dominates `translate`; the LLM dominates `summarize` (docs/benchmarks.md).
@@ -56,19 +61,34 @@ def run_batch(docs: Sequence[InputDocument], config: Config, *, fmt: Format = "j
                 bar.start_group([doc.source for doc in group])
                 records = process(group) if process else process_articles(group, config, runtime, progress=bar.stage)
                 for record in records:
-                    writer.write(record)
+                    record = _write(writer, record)
                     tally.add(record)
                     if record.error and not quiet:
                         bar.print(error_line(record))
                     bar.finish_article()
     finally:
-        if engine:
-            engine.close()
-        writer.close()
-        runtime.close()
+        try:
+            if engine:
+                engine.close()
+            writer.close()
+        finally:
+            runtime.close()
         if not quiet:
             bar.print(tally.final_line(str(out) if out else "stdout", time.monotonic() - started))
     return tally.failed
+
+
+def _write(writer: DirectoryWriter | StreamWriter, record: Record) -> Record:
+    """Write `record`; one that cannot be serialised is replaced by an error record, so it is not lost
+    silently and the records after it are still written. Returns what was written."""
+    try:
+        writer.write(record)
+        return record
+    except (ValueError, PydanticSerializationError) as exc:  # UnicodeError is a ValueError
+        fallback = Record(id=record.id, source=printable_source(record.source), source_b64=record.source_b64,
+                          error=ErrorInfo(type="OutputError", message=f"record could not be serialised: {exc}"))
+        writer.write(fallback)
+        return fallback
 
 
 def _resolve_models(runtime: Runtime, config: Config) -> None:

@@ -86,13 +86,25 @@ RayActorsOpt = Annotated[Optional[int], typer.Option("--ray-actors", min=1, help
 RayCpusOpt = Annotated[Optional[float], typer.Option("--ray-cpus-per-actor", min=0.01, help="CPUs (and model threads) per worker \\[default: up to 4].", show_default=False, rich_help_panel="Scale out")]
 RayGpusOpt = Annotated[float, typer.Option("--ray-gpus-per-actor", min=0.0, help="GPUs per worker (0 = CPU only).", rich_help_panel="Scale out")]
 RayShipOpt = Annotated[bool, typer.Option("--ray-ship-models", help="Send a local model directory or .gguf to the workers through Ray's object store.", rich_help_panel="Scale out")]
+MaxCharsOpt = Annotated[Optional[int], typer.Option("--max-chars", min=1, help="Longest article text accepted, in characters (default 100000); longer ones get an error record.", show_default=False)]
+TimeoutOpt = Annotated[Optional[float], typer.Option("--article-timeout", min=0, help="Seconds one article may take, model loading excluded (default 900; 0 = no limit); then it gets an error record.", show_default=False)]
 
 FORMATS = ("jsonl", "json", "md", "text")
 
 
+# Exit codes of the 128 + signal convention shells use, so scripts see what they see from other tools.
+EXIT_INTERRUPTED = 130  # SIGINT (Ctrl-C) or SIGTERM
+EXIT_BROKEN_PIPE = 141  # SIGPIPE: the reader of stdout went away, as `yes | head` reports
+
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Known failures -> one line on stderr and their exit code; tracebacks only with SUMMARIZER_DEBUG."""
+    """Known failures -> one line on stderr and their exit code; tracebacks only with SUMMARIZER_DEBUG.
+
+    A closed stdout (`| head`) ends the run quietly with 141; Ctrl-C with one line and 130. Finished
+    articles are already cached (and written, with --out) by then.
+    """
     try:
         yield
     except SummarizerError as exc:
@@ -100,6 +112,13 @@ def user_errors() -> Iterator[None]:
             raise
         typer.echo(f"summarizer: error: {exc.one_line()}", err=True)
         raise typer.Exit(exc.exit_code) from None
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush cannot fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    except KeyboardInterrupt:
+        typer.echo("summarizer: interrupted; finished articles are kept and cached, rerun to resume", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def _config(task: str, **values: object):
@@ -149,14 +168,20 @@ def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: 
     config = _config(task, **settings)
 
     from summarizer.batch import run_batch
-    from summarizer.ingest import discover
+    from collections import Counter
+
+    from summarizer.ingest import discover, read_limit
 
     if not paths:
         if sys.stdin is None or sys.stdin.isatty():
             raise UsageError("no input given", hint="pass files or directories, or pipe an article into stdin")
         paths = ["-"]
     stdin = sys.stdin.buffer if "-" in paths else None
-    docs = discover(paths, stdin=stdin)
+    skipped: Counter[str] = Counter()
+    docs = discover(paths, stdin=stdin, max_bytes=read_limit(config.max_chars), skipped=skipped)
+    if skipped and not quiet:
+        reasons = ", ".join(f"{count} {reason}" for reason, count in skipped.most_common())
+        typer.echo(f"summarizer: skipped {sum(skipped.values())} file(s) in the folders given: {reasons}", err=True)
     if not docs:
         raise UsageError(f"no articles found in {' '.join(paths)}", hint="inputs are .txt, .md, .html or .htm files")
     failed = run_batch(docs, config, fmt=fmt, out=out, quiet=quiet, show_progress=show_progress, engine=engine)
@@ -173,7 +198,7 @@ def translate(
     cache_dir: CacheDirOpt = None, no_cache: NoCacheOpt = False, refresh: RefreshOpt = False,
     threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
     backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, offline: OfflineOpt = False, quiet: QuietOpt = False,
-    progress: ProgressOpt = False,
+    progress: ProgressOpt = False, max_chars: MaxCharsOpt = None, article_timeout: TimeoutOpt = None,
     engine: EngineOpt = "local", ray_address: RayAddressOpt = None, ray_actors: RayActorsOpt = None,
     ray_cpus_per_actor: RayCpusOpt = None, ray_gpus_per_actor: RayGpusOpt = 0.0, ray_ship_models: RayShipOpt = False,
 ) -> None:
@@ -183,7 +208,8 @@ def translate(
                          ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
         _run("translate", paths, format, out, quiet, progress, engine=runner, mt_model=mt_model, cache_dir=cache_dir,
              use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams, quantize=quantize,
-             dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline)
+             dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline, max_chars=max_chars,
+             article_timeout=article_timeout)
 
 
 @app.command()
@@ -194,7 +220,7 @@ def summarize(
     cache_dir: CacheDirOpt = None, no_cache: NoCacheOpt = False, refresh: RefreshOpt = False,
     threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
     backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, offline: OfflineOpt = False, quiet: QuietOpt = False,
-    progress: ProgressOpt = False,
+    progress: ProgressOpt = False, max_chars: MaxCharsOpt = None, article_timeout: TimeoutOpt = None,
     engine: EngineOpt = "local", ray_address: RayAddressOpt = None, ray_actors: RayActorsOpt = None,
     ray_cpus_per_actor: RayCpusOpt = None, ray_gpus_per_actor: RayGpusOpt = 0.0, ray_ship_models: RayShipOpt = False,
 ) -> None:
@@ -204,7 +230,8 @@ def summarize(
                          ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
         _run("summarize", paths, format, out, quiet, progress, engine=runner, mt_model=mt_model, llm=llm, strict=strict,
              cache_dir=cache_dir, use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams,
-             quantize=quantize, dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline)
+             quantize=quantize, dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline,
+             max_chars=max_chars, article_timeout=article_timeout)
 
 
 @app.command()
@@ -228,9 +255,9 @@ def _open_cache(cache_dir: Path | None):
     from summarizer.config import default_cache_dir
 
     directory = cache_dir or default_cache_dir()
-    if not directory.is_dir():
+    if not os.path.lexists(directory):
         return None
-    return ResultCache(directory, warn=lambda message: typer.echo(f"summarizer: warning: {message}", err=True))
+    return ResultCache(directory, maintenance=True)  # inspects only: creates, repairs and moves nothing
 
 
 @cache_app.command("stats")
@@ -243,7 +270,8 @@ def cache_stats(
 
     from summarizer.config import default_cache_dir
 
-    cache = _open_cache(cache_dir)
+    with user_errors():
+        cache = _open_cache(cache_dir)
     if cache is None:
         stats = {"directory": str(cache_dir or default_cache_dir()), "exists": False, "entries": 0,
                  "entries_per_stage": {}, "size_bytes": 0, "last_run": None}
@@ -278,8 +306,9 @@ def stats_table(stats: dict) -> list[str]:
 @cache_app.command("clear")
 def cache_clear(cache_dir: CacheDirOpt = None) -> None:
     """Remove every cached result."""
-    cache = _open_cache(cache_dir)
-    removed = cache.clear() if cache else 0
+    with user_errors():
+        cache = _open_cache(cache_dir)
+        removed = cache.clear() if cache else 0
     if cache:
         cache.close()
     typer.echo(f"removed {removed} entries")

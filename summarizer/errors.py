@@ -46,6 +46,14 @@ class UnsafeWeightsError(ModelLoadError):
     """Only pickled weights are present and the user has not passed --allow-pickle."""
 
 
+class OutputError(SetupError):
+    """--out or stdout cannot be written (read-only, not a directory, disk full): nothing more can be saved."""
+
+
+class CacheError(SetupError):
+    """A `summarizer cache` command cannot work on the directory it was given."""
+
+
 class ItemError(SummarizerError):
     """A problem with one article: it gets an error record, the batch continues."""
 
@@ -56,3 +64,7 @@ class InputError(ItemError):
 
 class GenerationError(ItemError):
     """A model produced no usable output for this article."""
+
+
+class ArticleTimeout(ItemError):
+    """One article took longer than --article-timeout; it gets an error record and the batch goes on."""

@@ -10,12 +10,16 @@ extracted text, whose first line is the page title.
 
 from __future__ import annotations
 
+import base64
 import codecs
+import errno
 import hashlib
 import os
 import re
+import stat
 import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,57 +34,162 @@ ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm"})
 
 # ------------------------------------------------------------------------------------------ discovery
 
+# Input caps. A news article is ~5,000 characters and the longest features ~50,000; beyond the caps an input
+# is not an article (a dump, a log, a novel) and would hold up the batch for minutes. Over a cap the
+# article gets an error record (never a silent truncation); --max-chars raises the cap.
+DEFAULT_MAX_CHARS = 100_000
+DEFAULT_MAX_SENTENCES = 2_000
+# Bytes read from one file at most: HTML markup can be ~10x its article text, and 16 MiB bounds the memory
+# and parse time a single input can take (/dev/zero or a 5 GB log must not be read to the end).
+MIN_READ_BYTES = 16 * 2**20
+BYTES_PER_CHAR = 16
+
+
+def read_limit(max_chars: int = DEFAULT_MAX_CHARS) -> int:
+    """How many bytes of one input are read at most for a given character cap."""
+    return max(MIN_READ_BYTES, BYTES_PER_CHAR * max_chars)
+
+
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+
+
+def printable_source(name: str) -> str:
+    """A file name as valid, one-line text: bytes that are not UTF-8 (surrogate escapes from the OS) and
+    control characters become backslash escapes. Serialisers and terminals accept the result."""
+    text = os.fsencode(name).decode("utf-8", errors="backslashreplace")
+    return "".join(char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii")
+                   for char in text)
+
 
 @dataclass(frozen=True)
 class InputDocument:
-    """One input: a file (read lazily, so a bad file fails alone) or the bytes of stdin."""
+    """One input: a file (read lazily, so a bad file fails alone) or the bytes of stdin.
+
+    `source` is always printable text; when that is not the exact file name, `source_b64` holds the
+    name's raw bytes (base64), so records stay lossless for names that are not UTF-8.
+    """
 
     source: str
     path: Path | None
     data: bytes | None = None
+    source_b64: str | None = None
 
-    def read_bytes(self) -> bytes:
-        """The raw bytes. Raises InputError when the file is missing or unreadable."""
+    @classmethod
+    def for_path(cls, path: Path) -> "InputDocument":
+        name = str(path)
+        source = printable_source(name)
+        raw = None if source == name else base64.b64encode(os.fsencode(name)).decode("ascii")
+        return cls(source, path, None, raw)
+
+    def read_bytes(self, limit: int | None = None) -> bytes:
+        """The raw bytes, at most `limit` of them. Only regular files are opened: a FIFO would block,
+        a device never ends. Raises InputError when the input is missing, unreadable, not a regular file
+        or larger than `limit`."""
+        limit = read_limit() if limit is None else limit
         if self.path is None:
-            return self.data or b""
+            data = self.data or b""
+        else:
+            data = self._read_file(limit)
+        if len(data) > limit:
+            raise InputError(f"{self.source}: input is larger than {limit:,} bytes",
+                             hint="this is not a single news article; raise --max-chars to allow it")
+        return data
+
+    def _read_file(self, limit: int) -> bytes:
         try:
-            return self.path.read_bytes()
+            info = os.stat(self.path)  # follows a symlink to its target; a symlink loop raises ELOOP
+            _require_regular(self.source, info.st_mode)
+            # O_NONBLOCK: if a FIFO was swapped in since the stat, opening it must not wait for a writer.
+            handle = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            try:
+                _require_regular(self.source, os.fstat(handle).st_mode)
+                chunks, size = [], 0
+                while size <= limit and (chunk := os.read(handle, min(2**20, limit + 1 - size))):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                return b"".join(chunks)
+            finally:
+                os.close(handle)
         except OSError as error:
-            reason = {FileNotFoundError: "no such file", IsADirectoryError: "is a directory",
-                      PermissionError: "permission denied"}.get(type(error), error.strerror)
+            reason = {errno.ENOENT: "no such file", errno.EISDIR: "is a directory", errno.EACCES: "permission denied",
+                      errno.EPERM: "permission denied", errno.ELOOP: "symlink loop"}.get(error.errno, error.strerror)
             raise InputError(f"{self.source}: {reason}", hint="check the path and its permissions") from None
 
 
-def discover(paths: Sequence[str], stdin: BinaryIO | None = None) -> list[InputDocument]:
+def _require_regular(source: str, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+        raise InputError(f"{source}: {kind}, not a regular file; not read",
+                         hint="pass regular files; pipe a stream into stdin ('-') instead")
+
+
+def discover(paths: Sequence[str], stdin: BinaryIO | None = None, *, max_bytes: int | None = None,
+             skipped: Counter[str] | None = None) -> list[InputDocument]:
     """Expand CLI paths into documents, in argument order; directories are walked recursively and sorted.
 
-    A path that does not exist still becomes a document: reading it raises InputError, so the batch gives it
-    an error record instead of stopping. The same file (or stdin) given twice is processed once.
+    A path that does not exist (or is a FIFO, a device, a symlink loop) still becomes a document: reading it
+    raises InputError, so the batch gives it an error record instead of stopping. The same file (or stdin)
+    given twice is processed once. Files a walk leaves out are counted per reason in `skipped`.
+    At most `max_bytes` + 1 bytes of stdin are read, so an endless stream cannot fill memory.
     """
+    max_bytes = read_limit() if max_bytes is None else max_bytes
+    skipped = Counter() if skipped is None else skipped
     documents: list[InputDocument] = []
     seen: set[str] = set()
     for given in paths:
         if given == "-":
             if "-" not in seen:
                 seen.add("-")
-                documents.append(InputDocument("-", None, (stdin if stdin is not None else sys.stdin.buffer).read()))
+                stream = stdin if stdin is not None else sys.stdin.buffer
+                documents.append(InputDocument("-", None, stream.read(max_bytes + 1)))
             continue
         path = Path(given)
-        for file in _article_files(path) if path.is_dir() else [path]:
+        for file in _article_files(path, skipped) if path.is_dir() else [path]:
             key = os.path.realpath(file)
             if key not in seen:
                 seen.add(key)
-                documents.append(InputDocument(str(file), file))
+                documents.append(InputDocument.for_path(file))
     return documents
 
 
-def _article_files(directory: Path) -> list[Path]:
-    """Article files under `directory`, skipping hidden files and directories, sorted by relative path."""
+def _article_files(directory: Path, skipped: Counter[str]) -> list[Path]:
+    """Article files under `directory`, skipping hidden files and directories, sorted by relative path.
+
+    Symlinked directories are followed once: a directory already visited (a symlink loop, or two links to
+    one place) is not entered again.
+    """
     found = []
-    for root, dirnames, filenames in os.walk(directory):
+    visited: set[tuple[int, int]] = set()
+
+    def unreadable(error: OSError) -> None:
+        skipped["unreadable directory"] += 1
+
+    for root, dirnames, filenames in os.walk(directory, onerror=unreadable, followlinks=True):
+        try:
+            info = os.stat(root)
+        except OSError:
+            skipped["unreadable directory"] += 1
+            continue
+        if (info.st_dev, info.st_ino) in visited:
+            skipped["directory visited already (symlink loop)"] += 1
+            dirnames[:] = []
+            continue
+        visited.add((info.st_dev, info.st_ino))
+        skipped["hidden"] += sum(name.startswith(".") for name in dirnames)
         dirnames[:] = [name for name in dirnames if not name.startswith(".")]
-        found += [Path(root, name) for name in filenames
-                  if not name.startswith(".") and Path(name).suffix.lower() in ARTICLE_SUFFIXES]
+        for name in filenames:
+            file = Path(root, name)
+            if name.startswith("."):
+                skipped["hidden"] += 1
+            elif file.is_symlink() and not file.exists():
+                skipped["broken symlink or symlink loop"] += 1
+            elif file.suffix.lower() not in ARTICLE_SUFFIXES:
+                skipped["not .txt/.md/.html/.htm"] += 1
+            else:
+                found.append(file)
+    for reason in [reason for reason, count in skipped.items() if not count]:
+        del skipped[reason]
     return sorted(found, key=lambda file: file.relative_to(directory).parts)
 
 
@@ -535,12 +644,13 @@ def _mark_trailing_lists(units: list[_Unit]) -> None:
 # ------------------------------------------------------------------------------------------ ingest
 
 
-def ingest(doc: InputDocument) -> Article:
+def ingest(doc: InputDocument, max_chars: int = DEFAULT_MAX_CHARS) -> Article:
     """Read, decode, normalise and clean one article.
 
-    Raises: InputError when the input is missing, empty, binary, or holds no article text.
+    Raises: InputError when the input is missing, empty, binary, not a regular file, longer than
+    `max_chars` characters of text, or holds no article text.
     """
-    data = doc.read_bytes()
+    data = doc.read_bytes(read_limit(max_chars))
     if not data:
         raise InputError(f"{doc.source}: empty file", hint="pass a file that holds a news article")
     try:
@@ -554,14 +664,18 @@ def ingest(doc: InputDocument) -> Article:
     full_text = canonical_text(lines)
     if not full_text:
         raise InputError(f"{doc.source}: only whitespace", hint="pass a file that holds a news article")
+    is_html = (doc.path.suffix.lower() if doc.path else "") in (".html", ".htm") or looks_like_html(text)
+    if not is_html:
+        _check_size(doc.source, full_text, max_chars)
 
     suffix = doc.path.suffix.lower() if doc.path else ""
     published = None
-    if suffix in (".html", ".htm") or looks_like_html(text):
+    if is_html:
         title, body, published, html_warnings = extract_html(text)
         warnings += html_warnings
         lines, _ = normalize_lines(f"{title}\n\n{body}" if title else body)
         full_text = canonical_text(lines)
+        _check_size(doc.source, full_text, max_chars)
         units = [unit for unit in _units_from_lines(lines, reflow=False) if not (title and unit.line == 1)]
     elif suffix == ".md" or full_text.startswith("# "):
         units, title = _markdown_units("\n".join(lines))
@@ -577,3 +691,9 @@ def ingest(doc: InputDocument) -> Article:
     return Article(source=doc.source, text_hash=text_hash(full_text), title=title, dateline=dateline,
                    published=date_line or published or body_date, paragraphs=paragraphs, removed=removed,
                    warnings=warnings)
+
+
+def _check_size(source: str, text: str, max_chars: int) -> None:
+    if len(text) > max_chars:
+        raise InputError(f"{source}: {len(text):,} characters of text, over the limit of {max_chars:,}",
+                         hint="raise --max-chars to process it, or split the file")

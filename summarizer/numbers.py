@@ -246,7 +246,7 @@ def _find_dates(text: str, published: str | None, lang: str) -> list[DateMention
                 continue
             parts = match.groupdict()
             month_text = parts["m"].lower().rstrip(".")
-            month = int(month_text) if month_text.isdigit() else months.get(month_text)
+            month = int(month_text) if month_text.isdecimal() else months.get(month_text)
             day = int(parts["d"]) if parts.get("d") else None
             year = int(parts["y"]) if parts.get("y") else None
             if year is not None and year < 100:
@@ -427,7 +427,7 @@ def _tokens(text: str, lang: str, taken: list[tuple[int, int]]) -> list[tuple[st
             tokens.append(("OTHER", 0, start, end))
             continue
         raw, lower = match.group(0), match.group(0).lower()
-        if raw[0].isdigit():
+        if raw[0].isdecimal():  # not "²": isdigit() accepts superscripts, float() does not
             value, kind, alt = parse(raw)
             tokens.append(("FOREIGN" if kind == "foreign-format" else "NUM", value, start, end))
             if alt is not None:

@@ -21,12 +21,13 @@ from typing import Callable, Iterator, Sequence
 from summarizer import check, extract, numbers, segment
 from summarizer.cache import ResultCache, cache_key
 from summarizer.config import Config
-from summarizer.errors import ItemError, SetupError, SummarizerError
+from summarizer.budget import paused, time_budget
+from summarizer.errors import InputError, ItemError, SetupError, SummarizerError
 from summarizer.ingest import InputDocument, ingest
 from summarizer.models import ModelRegistry, resolve_model
 from summarizer.models.base import ChatModel, ResolvedModel
 from summarizer.schema import Article, ErrorInfo, Issue, Record, Segmented, Summary, Translation
-from summarizer.translate import ENGINE_VERSION, TranslationEngine, translate_segments
+from summarizer.translate import ENGINE_VERSION, TranslationEngine, translate_segments, valid_result
 
 TITLE_ID = "title"
 # Summaries decoded together on a batching backend: the batch size where PERF-NOTES measured bf16 decoding
@@ -108,7 +109,8 @@ class Runtime:
         if self._engine is None:
             if not self.load_models:
                 raise ModelRequired(self.mt.display)
-            translator = self.models.translator(self.mt)
+            with paused():  # loading is setup: it does not count against the article's time budget
+                translator = self.models.translator(self.mt)
             self._engine = TranslationEngine(_CountingTranslator(translator, self), beams=self.config.beams,
                                              batch_tokens=self.config.batch_tokens)
         return self._engine
@@ -116,7 +118,8 @@ class Runtime:
     def chat_model(self) -> ChatModel:
         if not self.load_models:
             raise ModelRequired(self.llm.display)
-        return self.models.chat_model(self.llm)
+        with paused():
+            return self.models.chat_model(self.llm)
 
     @cached_property
     def models(self) -> ModelRegistry:
@@ -185,8 +188,8 @@ def process_articles(docs: Sequence[InputDocument], config: Config, runtime: Run
     report = progress or (lambda source, stage, done, total: None)
     works = []
     for doc in docs:
-        work = _Work(Record(id=None, source=doc.source))
-        with _item_errors(work):
+        work = _Work(Record(id=None, source=doc.source, source_b64=doc.source_b64))
+        with _item_errors(work), time_budget(config.article_timeout, doc.source):
             _translate_stages(work, doc, runtime, report)
         works.append(work)
     if config.task == "summarize":
@@ -218,11 +221,15 @@ def _translate_stages(work: _Work, doc: InputDocument, runtime: Runtime, report:
     timings = work.timings
     report(doc.source, "ingest", 0, 0)
     with _timed(timings, "ingest"):
-        article = ingest(doc)
+        article = ingest(doc, runtime.config.max_chars)
     work.article, work.record = article, _article_record(article)
     record = work.record
+    record.source_b64 = doc.source_b64
     with _timed(timings, "segment"):
         segmented = segment.segment(article)
+    if len(segmented.sentences) > runtime.config.max_sentences:
+        raise InputError(f"{doc.source}: {len(segmented.sentences):,} sentences, over the limit of "
+                         f"{runtime.config.max_sentences:,}", hint="split the file; this is not a single news article")
     record.paragraphs, record.sentences = segmented.paragraphs, segmented.sentences
     record.models["mt"] = runtime.mt.display
     with _timed(timings, "translate"):
@@ -265,7 +272,8 @@ def _translate(record: Record, article: Article, segmented: Segmented, runtime: 
 
     report(0, len(texts))
     article_key = cache_key("translation", ENGINE_VERSION, mt_key, list(zip(ids, texts)))
-    cached = runtime.cache.get(article_key)
+    cached = runtime.cache.get(article_key, valid=lambda value: isinstance(value, dict) and set(value) == set(ids)
+                               and all(map(valid_result, value.values())))
     if cached is not None:
         record.cache["translation"] = "hit"
         by_id = cached
@@ -340,6 +348,16 @@ def flag_issue(sentence_id: str, flag: str) -> Issue:
                  message=f"over-long sentence translated in {detail} clause-sized pieces")
 
 
+def _valid_summary(value: object) -> bool:
+    from pydantic import ValidationError
+
+    try:
+        Summary.model_validate(value)
+        return True
+    except ValidationError:
+        return False
+
+
 def _summarize_stage(works: Sequence[_Work], runtime: Runtime) -> None:
     """Summaries from the cache where possible, the rest generated together; then rule-based facts and
     grounding per article. `timings["summarize"]` of a generated summary is its share of the batch."""
@@ -355,7 +373,7 @@ def _summarize_stage(works: Sequence[_Work], runtime: Runtime) -> None:
             "summary", runtime.llm_key, [(s.id, s.text, s.en) for s in record.sentences], title_en,
             article.published, article.dateline.model_dump() if article.dateline else None,
         )
-        cached = runtime.cache.get(key)
+        cached = runtime.cache.get(key, valid=_valid_summary)
         if cached is not None:
             record.cache["summary"] = "hit"
             record.summary = Summary.model_validate(cached)
@@ -367,7 +385,8 @@ def _summarize_stage(works: Sequence[_Work], runtime: Runtime) -> None:
         start = time.perf_counter()
         model = runtime.chat_model()  # a model that cannot load is a setup error for every article
         batch_work = _Work(Record(id=None, source="batch"))
-        with _item_errors(batch_work):
+        budget = runtime.config.article_timeout * len(pending)  # the batch gets the sum of its articles' budgets
+        with _item_errors(batch_work), time_budget(budget, f"summaries of {len(pending)} article(s)"):
             results = summarize.summarize_articles([request for _, _, request in pending], model=model)
         share = round((time.perf_counter() - start) / len(pending), 4)
         for index, (work, key, _) in enumerate(pending):

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal, TextIO
 
+from summarizer.errors import OutputError
 from summarizer.schema import Issue, Record, Summary
 
 Format = Literal["jsonl", "json", "md", "text"]
@@ -33,8 +34,7 @@ class StreamWriter:
             text = ("[\n" if self.count == 0 else ",\n") + record_json(record, indent=2)
         else:
             text = ("\n---\n\n" if self.count else "") + self._header(record) + render_text(record, self.fmt)
-        self.stream.write(text)
-        self.stream.flush()
+        self._emit(text)
         self.count += 1
 
     def _header(self, record: Record) -> str:
@@ -46,31 +46,68 @@ class StreamWriter:
 
     def close(self) -> None:
         if self.fmt == "json":
-            self.stream.write("[]\n" if self.count == 0 else "\n]\n")
+            self._emit("[]\n" if self.count == 0 else "\n]\n")
+
+    def _emit(self, text: str) -> None:
+        """Write and flush. A closed pipe stays a BrokenPipeError (the CLI exits quietly); any other
+        failure (disk full behind a redirect) is an OutputError."""
+        try:
+            self.stream.write(text)
             self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"cannot write the output: {exc.strerror or exc}",
+                              hint="finished articles are cached, a rerun resumes") from None
 
 
 class DirectoryWriter:
-    """`--out DIR`: one file per article plus index.jsonl, every file written to a temp file and renamed."""
+    """`--out DIR`: one file per article plus index.jsonl. Every article file is written to a temp file and
+    renamed; its index line is appended (one write call) only after that, so after a kill the index lists
+    exactly the finished files, and a rerun rewrites it from the start with no duplicate or missing line.
+
+    Raises OutputError (exit 2) when the directory cannot be created or written.
+    """
 
     def __init__(self, directory: Path, fmt: Format):
         self.directory, self.fmt = Path(directory), fmt
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.index: list[dict] = []
+        self._index = None
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._index = os.open(self.directory / "index.jsonl",
+                                  os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | getattr(os, "O_CLOEXEC", 0),
+                                  0o666)
+        except OSError as exc:
+            raise _output_error(self.directory, exc) from None
 
     def write(self, record: Record) -> None:
         name = _file_name(record, self.fmt)
         body = record_json(record, indent=2) + "\n" if self.fmt in ("json", "jsonl") else render_text(record, self.fmt)
-        atomic_write(self.directory / name, body)
-        self.index.append({
-            "source": record.source, "id": record.id, "file": name,
+        entry = json.dumps({
+            "source": record.source, "source_b64": record.source_b64, "id": record.id, "file": name,
             "error": record.error.model_dump() if record.error else None, "warnings": len(record.warnings),
-        })
+        }, ensure_ascii=False) + "\n"
+        try:
+            atomic_write(self.directory / name, body)
+            os.write(self._index, entry.encode("utf-8"))
+        except OSError as exc:
+            raise _output_error(self.directory, exc) from None
 
     def close(self) -> None:
-        """Write the index (also after an interruption, for whatever finished)."""
-        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in self.index)
-        atomic_write(self.directory / "index.jsonl", lines)
+        if self._index is not None:
+            try:
+                os.fsync(self._index)
+            except OSError:
+                pass
+            os.close(self._index)
+            self._index = None
+
+
+def _output_error(directory: Path, exc: OSError) -> OutputError:
+    reason = "it exists and is not a directory" if isinstance(exc, (FileExistsError, NotADirectoryError)) \
+        else exc.strerror or str(exc)
+    return OutputError(f"cannot write to --out {directory}: {reason}",
+                       hint="choose a writable directory; finished articles are cached, a rerun resumes")
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -95,9 +132,13 @@ def _umask() -> int:
     return mask
 
 
+# File names are at most 255 bytes; the temp name adds ~20 characters, and \w allows 4-byte characters.
+MAX_STEM_CHARS = 48
+
+
 def _file_name(record: Record, fmt: Format) -> str:
     stem = "stdin" if record.source == "-" else Path(record.source).stem
-    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "article"
+    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._")[:MAX_STEM_CHARS] or "article"
     return f"{stem}-{(record.id or 'error')[:8]}{EXTENSIONS[fmt]}"
 
 

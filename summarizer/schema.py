@@ -167,7 +167,9 @@ class Record(_Strict):
 
     schema_version: str = SCHEMA_VERSION
     id: str | None = Field(description="hash of the normalised text; null when the input could not be read")
-    source: str
+    source: str = Field(description="path of the input ('-' for stdin), as printable text")
+    source_b64: str | None = Field(default=None, description="base64 of the path's raw bytes; only set when "
+                                   "`source` is not the exact name (bytes that are not UTF-8, control characters)")
     title: str | None = None
     dateline: Dateline | None = None
     published: str | None = None

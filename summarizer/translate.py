@@ -4,7 +4,9 @@ The backend (models/) only turns one batch into text. This engine owns what make
 - over-long segments are split at clause boundaries, never truncated;
 - segments are sorted by length and packed into batches under a token budget (padding waste stays low,
   and PERF-NOTES measured ~8x from batching on this CPU), then put back in order;
-- generation length is bounded relative to the input;
+- generation length is bounded relative to the input, per segment and never per batch: a segment's bound
+  depends only on its own length bucket, and batches never mix buckets, so a sentence translates the same
+  alone, in any batch, and in the cache (a cached sentence can be reused by any later article);
 - degenerate output (empty, an echo of the source, loops, runaway length) is retried once with repetition
   guards, and flagged if it is still bad;
 - every output is one line, so a sentence can never break the paragraph structure of the article;
@@ -27,17 +29,22 @@ from summarizer.cache import ResultCache, cache_key
 from summarizer.models.base import DecodeOptions, Translator
 
 # Bump when the engine's policy (splitting, bounds, retries) changes: cached sentences then stop matching.
+# 2: the output bound comes from the segment's own length bucket, not from the longest segment of its batch.
 # 3: outputs are one line; sentences the fidelity checks fault are retried once (check-driven repair).
-ENGINE_VERSION = "3"
+# 4: both of the above.
+ENGINE_VERSION = "4"
 
 # Segments longer than this are split at clause boundaries. MarianMT's hard limit is 512 tokens, but
 # quality of sentence-level MT models falls off on very long inputs; 200 tokens (~130 Indonesian words)
 # only splits run-on sentences, which real news does have (and a 5 MB "paragraph" certainly does).
 MAX_SEGMENT_TOKENS = 200
 # Output bound: English is rarely more than ~1.5x the Indonesian token count; 2x + 16 leaves headroom for
-# short segments while still stopping a loop early.
+# short segments while still stopping a loop early. The x is the upper end of the segment's length bucket
+# (buckets grow by 2^(1/4), about 19%), so the bound is 2-2.4x the segment's own length + 16: for the longest
+# segment (200 tokens) 446, inside Marian's 512 positions.
 NEW_TOKENS_FACTOR = 2.0
 NEW_TOKENS_SLACK = 16
+_BUCKET_BOUNDS = tuple(sorted({round(8 * 2 ** (step / 4)) for step in range(40)}))  # 8, 10, 11, 13, ... 7752
 # Retry settings for degenerate output: block exact 3-gram repeats and damp repetition.
 SAFER_OPTIONS = {"no_repeat_ngram_size": 3, "repetition_penalty": 1.3}
 # A seq2seq model has no prompt to hint with; beam search is its second opinion.
@@ -201,7 +208,7 @@ class TranslationEngine:
 
     def _generate(self, texts: list[str], contexts: list[str | None], options: DecodeOptions,
                   hints: list[str | None] | None = None) -> list[str]:
-        """Length-sorted batches under the token budget; output in input order."""
+        """Length-sorted batches of one length bucket each, under the token budget; output in input order."""
         if not texts:
             return []
         lengths = self.translator.token_counts(texts)
@@ -209,12 +216,13 @@ class TranslationEngine:
         outputs: list[str] = [""] * len(texts)
         start = 0
         while start < len(order):
-            longest = lengths[order[start]]
-            new_tokens = int(longest * NEW_TOKENS_FACTOR) + NEW_TOKENS_SLACK
-            # Padded cost of a batch: every row is as long as its longest source plus its output bound.
-            per_row = (longest + new_tokens) * max(1, options.num_beams)
+            bucket = length_bucket(lengths[order[start]])
+            new_tokens = new_token_bound(lengths[order[start]])
+            # Padded cost of a batch: every row is as long as its bucket plus its output bound.
+            per_row = (bucket + new_tokens) * max(1, options.num_beams)
             size = max(1, self.batch_tokens // per_row)
             batch = order[start:start + size]
+            batch = [i for i in batch if length_bucket(lengths[i]) == bucket]
             batch_options = DecodeOptions(
                 num_beams=options.num_beams,
                 max_new_tokens=new_tokens,
@@ -229,8 +237,24 @@ class TranslationEngine:
             )
             for i, text in zip(batch, results):
                 outputs[i] = text
-            start += size
+            start += len(batch)
         return outputs
+
+
+def length_bucket(tokens: int) -> int:
+    """The upper end of the length bucket `tokens` falls in (its own length past the last bucket)."""
+    return next((bound for bound in _BUCKET_BOUNDS if tokens <= bound), tokens)
+
+
+def new_token_bound(tokens: int) -> int:
+    """Generation bound of a segment of `tokens` source tokens: a function of the segment alone."""
+    return int(length_bucket(tokens) * NEW_TOKENS_FACTOR) + NEW_TOKENS_SLACK
+
+
+def valid_result(value: object) -> bool:
+    """Whether a cached value has the shape of a `SegmentResult` (anything else is treated as a miss)."""
+    return (isinstance(value, dict) and isinstance(value.get("en"), str) and isinstance(value.get("flags"), list)
+            and all(isinstance(flag, str) for flag in value["flags"]) and set(value) == {"en", "flags"})
 
 
 def translate_segments(
@@ -248,7 +272,7 @@ def translate_segments(
     ]
     results: list[SegmentResult | None] = []
     for key in keys:
-        cached = cache.get(key)
+        cached = cache.get(key, valid=valid_result)
         results.append(SegmentResult(**cached) if cached else None)
     missing = [i for i, result in enumerate(results) if result is None]
     if missing:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
-from summarizer.cache import ResultCache, cache_key
+import pytest
+
+from summarizer.cache import TAG_NAME, TAG_TEXT, ResultCache, cache_key
+from summarizer.errors import CacheError
 
 
 def test_key_is_stable_and_every_ingredient_matters():
@@ -85,17 +90,101 @@ def test_prune_and_clear(tmp_path, monkeypatch):
     cache.close()
 
 
-def test_corrupt_cache_is_moved_aside_with_a_warning(tmp_path):
+def test_our_corrupt_cache_is_moved_aside_with_a_warning(tmp_path):
+    directory = tmp_path / "c"
+    ResultCache(directory).close()  # created by us: tagged
+    assert (directory / TAG_NAME).read_text() == TAG_TEXT
+    (directory / "cache.db").write_bytes(b"this is not a sqlite database" * 100)
+    warnings: list[str] = []
+    cache = ResultCache(directory, warn=warnings.append)
+    assert len(warnings) == 1 and "corrupt" in warnings[0]
+    cache.set("translation:k", "v")
+    assert cache.get("translation:k") == "v"
+    cache.close()
+    [aside] = tmp_path.glob("c.corrupt-*")
+    assert (aside / "cache.db").read_bytes().startswith(b"this is not")
+
+
+def test_a_corrupt_cache_we_did_not_create_is_never_moved(tmp_path):
     directory = tmp_path / "c"
     directory.mkdir()
     (directory / "cache.db").write_bytes(b"this is not a sqlite database" * 100)
     warnings: list[str] = []
     cache = ResultCache(directory, warn=warnings.append)
-    assert warnings and "unreadable" in warnings[0]
+    assert len(warnings) == 1 and "not using the cache" in warnings[0]
     cache.set("translation:k", "v")
-    assert cache.get("translation:k") == "v"
+    assert cache.get("translation:k") is None  # runs without a cache
     cache.close()
-    assert list(tmp_path.glob("c.corrupt-*"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c"]
+    assert (directory / "cache.db").read_bytes().startswith(b"this is not")
+
+
+@pytest.mark.parametrize("kind", ["file", "dev-null", "fifo", "symlink-to-file"])
+def test_a_cache_dir_that_is_not_a_directory_is_left_alone(tmp_path, kind):
+    target = tmp_path / "thing"
+    if kind == "file":
+        target.write_text("user data")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "symlink-to-file":
+        (tmp_path / "real").write_text("user data")
+        target.symlink_to(tmp_path / "real")
+    else:
+        target = Path(os.devnull)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    warnings: list[str] = []
+    cache = ResultCache(target, warn=warnings.append)
+    cache.set("translation:k", "v")
+    assert cache.get("translation:k") is None
+    cache.close()
+    assert len(warnings) == 1 and "is not a directory" in warnings[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert os.path.exists(os.devnull) and not os.path.isdir(os.devnull)
+    with pytest.raises(CacheError, match="not a directory"):
+        ResultCache(target, maintenance=True)
+
+
+def test_maintenance_never_creates_a_directory(tmp_path):
+    cache = ResultCache(tmp_path / "missing" / "c", maintenance=True)
+    assert cache.stats()["entries"] == 0 and cache.clear() == 0 and cache.prune(0) == 0
+    cache.close()
+    assert not (tmp_path / "missing").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CacheError, match="holds no summarizer cache"):
+        ResultCache(tmp_path / "empty", maintenance=True)
+    assert list((tmp_path / "empty").iterdir()) == []
+
+
+def test_wrong_shape_values_are_misses(tmp_path):
+    from summarizer.translate import valid_result
+
+    cache = ResultCache(tmp_path / "c", warn=lambda message: None)
+    for value in ([1, 2], {"en": 3, "flags": []}, {"en": "x"}, {"en": "x", "flags": [1]}, "text", 7):
+        cache.set("sentence:k", value)
+        assert cache.get("sentence:k", valid=valid_result) is None
+    cache.set("sentence:k", {"en": "x", "flags": []})
+    assert cache.get("sentence:k", valid=valid_result) == {"en": "x", "flags": []}
+    cache.close()
+
+
+def test_a_failing_write_warns_once_and_stops_writing(tmp_path):
+    import sqlite3
+
+    warnings: list[str] = []
+    cache = ResultCache(tmp_path / "c", warn=warnings.append)
+
+    class Full:
+        def set(self, key, value):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def close(self):
+            pass
+
+    cache._store = Full()  # the real ENOSPC path runs in test_faults.py on a full tmpfs
+    cache.set("sentence:a", 1)
+    cache.set("sentence:b", 2)
+    cache.close()
+    assert len(warnings) == 1 and "disk is full" in warnings[0]
 
 
 def test_unreadable_entry_is_a_miss_not_a_crash(tmp_path):

@@ -15,6 +15,8 @@ from summarizer.models.base import DecodeOptions, ResolvedModel, Translator
 from summarizer.translate import (
     TranslationEngine,
     degeneracy,
+    length_bucket,
+    new_token_bound,
     split_long,
     translate_segments,
 )
@@ -61,10 +63,17 @@ def test_batches_respect_the_token_budget():
     assert all(options.max_new_tokens == 36 for _, options in first_pass)
 
 
-def test_generation_bound_scales_with_input():
+def test_generation_bound_scales_with_input_and_never_depends_on_the_batch():
     fake = ScriptedTranslator()
     TranslationEngine(fake).translate(["a b c"])
-    assert fake.batches[0][1].max_new_tokens == 3 * 2 + 16
+    assert fake.batches[0][1].max_new_tokens == new_token_bound(3) == 8 * 2 + 16  # 3 tokens: bucket <= 8
+    long = " ".join(["kata"] * 50)
+    fake = ScriptedTranslator()
+    TranslationEngine(fake).translate(["a b c", long, "d e f g"])
+    bounds = {text: options.max_new_tokens for texts, options in fake.batches for text in texts}
+    assert bounds == {"a b c": new_token_bound(3), "d e f g": new_token_bound(4), long: new_token_bound(50)}
+    assert all(len({length_bucket(len(t.split())) for t in texts}) == 1 for texts, _ in fake.batches)
+    assert 2 * 50 + 16 <= new_token_bound(50) <= 2.4 * 50 + 16
 
 
 def test_long_segments_are_split_never_truncated():

@@ -153,15 +153,19 @@ class FingerprintMemo:
     def save(self) -> None:
         if not (self.writable and self.changed):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".fingerprints-", suffix=".json")
+        try:  # only a speed-up: an unusable cache directory (a file, read-only, full) must not stop the run
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".fingerprints-", suffix=".json")
+        except OSError:
+            return
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(self.entries, out)
             os.replace(temporary, self.path)
-        except BaseException:
+        except BaseException as exc:
             Path(temporary).unlink(missing_ok=True)
-            raise
+            if not isinstance(exc, OSError):
+                raise
 
 
 def content_fingerprint(files: list[Path], config: Config) -> str:
