@@ -77,7 +77,8 @@ class _ShippedDocument(InputDocument):
     """An input whose bytes the driver read: workers never touch the driver's filesystem. `path` is kept
     (never opened) because ingest reads the file type from its suffix."""
 
-    def read_bytes(self) -> bytes:
+    def read_bytes(self, limit: int | None = None) -> bytes:
+        """The driver already read (and bounded) the bytes: `limit` was applied there."""
         return self.data or b""
 
 

@@ -139,7 +139,7 @@ def test_tiny_qwen_translations_keep_the_paragraph_structure(tiny_qwen2_dir, tmp
     runtime = Runtime(config)
     try:
         record = process_article(InputDocument("a.txt", None, ARTICLE.encode()), config, runtime)
-        assert isinstance(runtime.engine().translator, LLMTranslator)
+        assert isinstance(runtime.engine().translator._inner, LLMTranslator)  # inside the progress counter
     finally:
         runtime.close()
     assert record.error is None

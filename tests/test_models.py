@@ -248,8 +248,11 @@ def test_corrupt_weights_give_a_load_error(tiny_marian_dir, tmp_path, config):
         resolved_translator(broken, config)
 
 
-def test_missing_gguf_packages_name_the_fix(tiny_gguf_path, monkeypatch, config):
+def test_missing_gguf_packages_name_the_fix(tiny_gguf_path, monkeypatch):
+    """The transformers path needs gguf and accelerate to read a .gguf."""
     import importlib.util
+
+    config = Config(dtype="float32", backend="transformers")
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "accelerate" else real_find_spec(name, *a))
