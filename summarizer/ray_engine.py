@@ -94,8 +94,11 @@ class _CarriedCache:
         self.hits: Counter[str] = Counter()
         self.misses: Counter[str] = Counter()
 
-    def get(self, key: str) -> Any | None:
+    def get(self, key: str, valid: Callable[[Any], bool] | None = None) -> Any | None:
+        """As ResultCache.get: an entry of the wrong shape is a miss."""
         value = None if self.refresh else self.entries.get(key)
+        if value is not None and valid is not None and not valid(value):
+            value = None
         (self.misses if value is None else self.hits)[key.split(":", 1)[0]] += 1
         return value
 
@@ -219,8 +222,8 @@ class _Probe:
         self.hits, self.misses = cache.hits, cache.misses
         self.found: dict[str, Any] = {}
 
-    def get(self, key: str) -> Any | None:
-        value = self.cache.get(key)
+    def get(self, key: str, valid: Callable[[Any], bool] | None = None) -> Any | None:
+        value = self.cache.get(key, valid)
         if value is not None:
             self.found[key] = value
         return value
