@@ -72,20 +72,16 @@ class LlamaCppChatModel(ChatModel):
             ) from exc
         path = Path(resolved.location) / str(resolved.gguf_file)
         threads = config.threads or idle_cores()
-        with load_errors(resolved):
-            llm = Llama(
-                model_path=str(path),
-                n_ctx=int(resolved.settings.get("context_length") or DEFAULT_CONTEXT),
-                n_threads=threads,
-                n_threads_batch=threads,
-                seed=config.seed,
-                verbose=False,
-            )
+
+        def open_with(n_ctx: int) -> Any:
+            with load_errors(resolved):
+                return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                             seed=config.seed, verbose=False)
+
+        llm = open_with(int(resolved.settings.get("context_length") or DEFAULT_CONTEXT))
         trained = int(llm.metadata.get(f"{llm.metadata.get('general.architecture')}.context_length") or 0)
         if trained and llm.n_ctx() > trained:  # never past what the model was trained on
-            with load_errors(resolved):
-                llm = Llama(model_path=str(path), n_ctx=trained, n_threads=threads,
-                            n_threads_batch=threads, seed=config.seed, verbose=False)
+            llm = open_with(trained)
         return cls(resolved, llm)
 
     # ------------------------------------------------------------------ tokens
