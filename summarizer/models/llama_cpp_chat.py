@@ -4,19 +4,25 @@ Why: llama.cpp computes on the quantised weights directly. On 2 CPU cores the 0.
 about a second (transformers first dequantises it, ~28 s) and decodes several times faster in a third of
 the memory; docs/benchmarks.md has the figures.
 
-JSON is constrained by llama.cpp's own grammar sampler: the JSON Schema becomes a GBNF grammar (gbnf.py,
-which keeps long bounded strings within what llama.cpp's parser accepts), parsed once per schema.
+JSON is constrained by llama.cpp's own grammar engine: the JSON Schema becomes a GBNF grammar (gbnf.py,
+which keeps long bounded strings within what llama.cpp's parser accepts). Decoding checks the greedy token
+against the grammar first and masks the whole vocabulary only when the grammar refuses it, as llama.cpp's
+own `common_sampler` does. llama-cpp-python's sampler chain instead runs the grammar over all 152k
+candidates of Qwen's vocabulary at every step, which more than doubled the time per token. Both give the
+same greedy choice: when the best token is allowed, it is also the best allowed token.
 
-Determinism: greedy sampling, and the KV cache is reused only for an exact prompt prefix that is always
-evaluated on its own (everything before the last message's content), so a prompt's numbers never depend
-on which prompt ran before it.
+Prompt cache: a prompt is evaluated in blocks of PROMPT_BLOCK tokens aligned to fixed positions, and a
+call reuses the blocks it shares with the previous prompt (the system prompt, the instructions before the
+varying part). Every block is computed the same way whether it is reused or not, so greedy output never
+depends on which prompt ran before: determinism holds with the cache.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
-from collections import OrderedDict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -31,7 +37,10 @@ from summarizer.models.loading import load_errors
 # reply; 8,192 tokens fit a long news article whole, and longer ones are summarised in chunks. The cache
 # costs ~12 KB per token for Qwen2.5-0.5B (24 layers x 2 x 128 x f16), so 8k tokens ~ 100 MB.
 DEFAULT_CONTEXT = 8192
-GRAMMAR_CACHE_SIZE = 8  # parsed GBNF grammars kept per model
+# Prompt tokens are evaluated in blocks of this many, at positions that are multiples of it (see above). Small
+# enough that little of a shared prefix is lost to alignment, large enough that prefill stays efficient.
+PROMPT_BLOCK = 32
+GRAMMAR_CACHE_SIZE = 8  # GBNF texts kept (one per summary schema, which varies with the article's ids)
 
 
 class LlamaCppChatModel(ChatModel):
@@ -50,11 +59,11 @@ class LlamaCppChatModel(ChatModel):
         self.llm = llm
         self.context_length = int(llm.n_ctx())
         self._template = _compile_template(template)
+        self._aligned_end = 0  # KV entries below this came from whole prompt blocks: reusable
         self._special_text = {
             "bos_token": _token_text(llm, llm.token_bos()),
             "eos_token": _token_text(llm, llm.token_eos()),
         }
-        self._grammars: OrderedDict[str, Any] = OrderedDict()
 
     @classmethod
     def load(cls, resolved: ResolvedModel, config: Config) -> "LlamaCppChatModel":
@@ -93,18 +102,12 @@ class LlamaCppChatModel(ChatModel):
         """With special=False a "<|im_start|>" inside `text` stays plain text."""
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special) if text else []
 
-    def _prompt(self, conversation: Conversation) -> tuple[list[int], int]:
-        """Prompt ids, and how many of them form the reusable prefix: everything before the last message's
-        content (the system prompt and the template around it)."""
-        segments: list[Segment] = render_segments(conversation, self._render)
-        last_content = max(i for i, (_, is_content) in enumerate(segments) if is_content)
+    def _prompt(self, conversation: Conversation) -> list[int]:
+        """Prompt ids: the template's text with its control tokens, each message's content as plain text."""
         ids: list[int] = []
-        prefix = 0
-        for index, (text, is_content) in enumerate(segments):
-            if index == last_content:
-                prefix = len(ids)
+        for text, is_content in render_segments(conversation, self._render):
             ids.extend(self._tokenize(text, special=not is_content))
-        return ids, prefix
+        return ids
 
     def _render(self, messages: Conversation) -> str:
         return self._template.render(messages=messages, add_generation_prompt=True, **self._special_text)
@@ -113,50 +116,103 @@ class LlamaCppChatModel(ChatModel):
 
     def generate(self, conversations: Sequence[Conversation], options: DecodeOptions) -> list[str]:
         # llama.cpp has no n-gram blocking; the repetition penalty is its guard against loops.
-        return [self._complete(conversation, options.max_new_tokens, None, options.repetition_penalty)
+        return [self._complete(conversation, options.max_new_tokens, options.repetition_penalty)
                 for conversation in conversations]
 
     def generate_json(self, conversations: Sequence[Conversation], json_schemas: Sequence[dict[str, Any]],
                       max_tokens: int) -> list[str]:
-        return [self._complete(conversation, max_tokens, self._grammar(schema), 1.0)
+        return [self._complete_json(conversation, max_tokens, _gbnf(json.dumps(schema)))
                 for conversation, schema in zip(conversations, json_schemas)]
 
-    def _complete(self, conversation: Conversation, max_tokens: int, grammar: Any, repeat_penalty: float) -> str:
-        ids, prefix = self._prompt(conversation)
+    def _start(self, conversation: Conversation) -> tuple[list[int], int]:
+        """Prompt ids, evaluated in the KV cache (logits ready for the first reply token), and the room left
+        for the reply."""
+        ids = self._prompt(conversation)
         room = self.context_length - len(ids)
         if room < 1:
             raise GenerationError(
                 f"the prompt is {len(ids)} tokens, more than {self.resolved.display}'s "
                 f"{self.context_length}-token context")
-        self._load_prefix(ids[:prefix])
+        self._evaluate(ids)
+        return ids, room
+
+    def _evaluate(self, ids: list[int]) -> None:
+        """Evaluate `ids` block by block, keeping the aligned blocks the previous prompt already holds."""
+        import numpy as np
+
+        llm = self.llm
+        reusable = min(self._aligned_end, len(ids) - 1)  # at least one token is evaluated, for fresh logits
+        differs = np.flatnonzero(llm.input_ids[:reusable] != np.asarray(ids[:reusable], dtype=np.intc))
+        same = int(differs[0]) if len(differs) else reusable
+        llm.n_tokens = same // PROMPT_BLOCK * PROMPT_BLOCK  # eval() drops the KV entries past this point
+        for start in range(llm.n_tokens, len(ids), PROMPT_BLOCK):
+            llm.eval(ids[start:start + PROMPT_BLOCK])
+        self._aligned_end = len(ids) // PROMPT_BLOCK * PROMPT_BLOCK
+
+    def _complete(self, conversation: Conversation, max_tokens: int, repeat_penalty: float) -> str:
+        ids, room = self._start(conversation)
         result = self.llm.create_completion(
             prompt=ids, max_tokens=min(max_tokens, room), temperature=0.0, top_k=1, repeat_penalty=repeat_penalty,
-            grammar=grammar, stream=False,
+            stream=False,
         )
         return result["choices"][0]["text"].strip()
 
-    def _load_prefix(self, prefix: list[int]) -> None:
-        """Leave exactly `prefix` in the KV cache, evaluated on its own: reused when the previous call had
-        the same prefix, else recomputed. create_completion then evaluates only the rest."""
+    def _complete_json(self, conversation: Conversation, max_tokens: int, grammar_text: str) -> str:
+        """Greedy decoding under the grammar (see the module docstring)."""
+        import llama_cpp
+        import numpy as np
+
         llm = self.llm
-        if prefix and llm.n_tokens >= len(prefix) and list(llm.input_ids[:len(prefix)]) == prefix:
-            llm.n_tokens = len(prefix)  # create_completion drops the KV entries past this point
-            return
-        llm.reset()
-        if prefix:
-            llm.eval(prefix)
+        ids, room = self._start(conversation)
+        vocab, n_vocab = llm._model.vocab, llm.n_vocab()
+        grammar = llama_cpp.llama_sampler_init_grammar(vocab, grammar_text.encode("utf-8"), b"root")
+        if not grammar:
+            raise GenerationError(f"llama.cpp refused the summary grammar for {self.resolved.display}")
+        one = (llama_cpp.llama_token_data * 1)()
+        single = llama_cpp.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
+        everything = _TokenArray(n_vocab)
+        reply: list[int] = []
+        try:
+            for _ in range(min(max_tokens, room)):
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+                token = int(logits.argmax())
+                one[0].id, one[0].logit, single.size = token, logits[token], 1
+                llama_cpp.llama_sampler_apply(grammar, ctypes.byref(single))
+                if one[0].logit == -np.inf:  # refused: the best token the grammar allows
+                    token = everything.best_allowed(grammar, logits)
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    break
+                llama_cpp.llama_sampler_accept(grammar, token)
+                reply.append(token)
+                llm.eval([token])
+        finally:
+            llama_cpp.llama_sampler_free(grammar)
+        # llama.cpp's grammar reads UTF-8 more leniently than Python: a byte sequence it let through may be
+        # invalid here, and each U+FFFD replacement would count against the schema's length bounds. Drop
+        # such bytes, as llama-cpp-python does for plain completions.
+        return llm.detokenize(reply).decode("utf-8", errors="ignore").strip()
 
-    def _grammar(self, schema: dict[str, Any]) -> Any:
-        from llama_cpp import LlamaGrammar
 
-        schema_json = json.dumps(schema)
-        if schema_json in self._grammars:
-            self._grammars.move_to_end(schema_json)
-        else:
-            self._grammars[schema_json] = LlamaGrammar.from_string(schema_to_gbnf(schema), verbose=False)
-            if len(self._grammars) > GRAMMAR_CACHE_SIZE:
-                self._grammars.popitem(last=False)
-        return self._grammars[schema_json]
+class _TokenArray:
+    """The whole vocabulary as llama.cpp candidates, allocated once per call and refilled on refusals."""
+
+    def __init__(self, n_vocab: int):
+        from llama_cpp._internals import LlamaTokenDataArray
+
+        self.array = LlamaTokenDataArray(n_vocab=n_vocab)
+
+    def best_allowed(self, grammar: Any, logits: Any) -> int:
+        import llama_cpp
+
+        self.array.copy_logits(logits)
+        llama_cpp.llama_sampler_apply(grammar, ctypes.byref(self.array.candidates))
+        data = self.array.candidates_data
+        return int(data.id[int(data.logit.argmax())])
+
+
+@lru_cache(maxsize=GRAMMAR_CACHE_SIZE)
+def _gbnf(schema_json: str) -> str:
+    return schema_to_gbnf(json.loads(schema_json))
 
 
 def idle_cores() -> int:
