@@ -174,8 +174,10 @@ def worker_grammar(spec: dict[str, Any]) -> dict[str, Any]:
 
     prefill, _ = timed(lambda: model.generate([call.messages], DecodeOptions(max_new_tokens=1))[0])
     constrained_seconds, constrained = timed(lambda: model.generate_json([call.messages], [schema], budget)[0])
-    free_seconds, free = timed(lambda: model.generate([call.messages], DecodeOptions(max_new_tokens=budget))[0])
-    constrained_tokens, free_tokens = model.token_count(constrained) + 1, model.token_count(free) + 1
+    constrained_tokens = model.token_count(constrained) + 1
+    # Free decoding of the same prompt for as many tokens (a free reply may otherwise run to the cap).
+    free_seconds, free = timed(lambda: model.generate([call.messages], DecodeOptions(max_new_tokens=constrained_tokens))[0])
+    free_tokens = model.token_count(free) + 1
     per_token_constrained = (constrained_seconds - prefill) / constrained_tokens
     per_token_free = (free_seconds - prefill) / free_tokens
     return {"backend": model.backend, "load_seconds": round(load_seconds, 2), "prefill_seconds": round(prefill, 2),
@@ -298,6 +300,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--work-dir", type=Path, default=bench.WORK_DIR)
     parser.add_argument("--json", type=Path, default=HERE / "results" / "llm_paths.json")
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--grammar-backends", default="llama.cpp,transformers",
+                        help="backends the grammar part measures (transformers takes minutes)")
     args = parser.parse_args(argv)
     args.parts = [p for p in args.parts.split(",") if p]
     if args.quick:
@@ -316,7 +320,7 @@ def main(argv: list[str] | None = None) -> None:
         results["cli"] = part_cli(args, gguf)
     if "grammar" in args.parts:
         results["grammar"] = []
-        for backend in ("llama.cpp", "transformers"):
+        for backend in args.grammar_backends.split(","):
             progress(f"grammar overhead on {backend}")
             results["grammar"].append(run_worker("grammar", {"gguf": gguf, "backend": backend, "document": document}, args))
     if "translate" in args.parts:
