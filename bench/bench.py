@@ -108,8 +108,11 @@ def measured_run(command: list[str], *, env: dict[str, str] | None = None, timeo
     """Run `command`, sampling its RSS (with children) with psutil every 100 ms (peak RSS is reached
     once a model is loaded and lasts seconds; faster polling would steal CPU from the measured process). Output goes to files,
     never pipes, so a chatty child cannot block while we poll; stdout is kept only in `stdout_path`."""
+    import resource
+
     import psutil
 
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as scratch:
         out_path = stdout_path or Path(scratch) / "stdout"
         err_path = Path(scratch) / "stderr"
@@ -128,7 +131,11 @@ def measured_run(command: list[str], *, env: dict[str, str] | None = None, timeo
                     break
                 time.sleep(0.1)
             seconds = time.perf_counter() - started
-        return {"returncode": process.wait(), "seconds": seconds, "peak_rss_mb": peak / 2**20,
+        returncode = process.wait()
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU seconds of the child: on a shared machine they vary far less than wall time.
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+        return {"returncode": returncode, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak / 2**20,
                 "stderr": err_path.read_text(encoding="utf-8", errors="replace")}
 
 

@@ -69,6 +69,7 @@ def summarize_cli(article: Path, gguf: str, backend: str, cache: Path, threads: 
         text = out.read_text(encoding="utf-8") if out.exists() else ""
     record = json.loads(text.splitlines()[0]) if text.strip() else None
     return {"article": article.name, "backend": backend, "seconds": round(run["seconds"], 1),
+            "cpu_seconds": round(run["cpu_seconds"], 1),
             "peak_rss_mb": round(run["peak_rss_mb"]), "returncode": run["returncode"], "load_before": load,
             "load_after": load_average(), "record": record,
             "stderr_tail": run["stderr"].strip().splitlines()[-2:]}
@@ -99,10 +100,11 @@ def part_cli(args: argparse.Namespace, gguf: str) -> dict[str, Any]:
     for article in seeds:
         progress(f"cli new path (llama.cpp): {article.name}")
         new_runs.append(summarize_cli(article, gguf, "auto", cache, args.threads, args.timeout))
-    for article in seeds:
+    smallest_first = sorted(seeds, key=lambda path: path.stat().st_size)  # the old path takes minutes each
+    for article in smallest_first[: args.repeat_articles]:
         progress(f"cli new path again (determinism): {article.name}")
         repeat_runs.append(summarize_cli(article, gguf, "auto", cache, args.threads, args.timeout))
-    for article in seeds[: args.old_articles]:
+    for article in smallest_first[: args.old_articles]:
         progress(f"cli old path (transformers, dequantised): {article.name}")
         old_runs.append(summarize_cli(article, gguf, "transformers", cache, args.threads, args.timeout))
 
@@ -111,13 +113,15 @@ def part_cli(args: argparse.Namespace, gguf: str) -> dict[str, Any]:
         return {k: v for k, v in record.items() if k not in ("timings", "cache")}
 
     problems = {run["article"]: summary_problems(run["record"]) for run in new_runs}
-    deterministic = all(stable(a) == stable(b) for a, b in zip(new_runs, repeat_runs))
+    first_runs = {run["article"]: run for run in new_runs}
+    deterministic = all(stable(first_runs[again["article"]]) == stable(again) for again in repeat_runs)
     compared = [(old, next(n for n in new_runs if n["article"] == old["article"])) for old in old_runs]
     for run in new_runs + repeat_runs + old_runs:
         run.pop("record")
     return {
         "new": new_runs, "repeat": repeat_runs, "old": old_runs,
         "speedups": [round(old["seconds"] / new["seconds"], 2) for old, new in compared],
+        "cpu_speedups": [round(old["cpu_seconds"] / new["cpu_seconds"], 2) for old, new in compared],
         "new_peak_rss_mb": max(run["peak_rss_mb"] for run in new_runs),
         "summary_problems": {name: found for name, found in problems.items() if found},
         "deterministic": deterministic,
@@ -168,9 +172,10 @@ def worker_grammar(spec: dict[str, Any]) -> dict[str, Any]:
     model.generate_json([call.messages], [schema], 1)  # compiles and caches the grammar: not decoding time
 
     def timed(run: Any) -> tuple[float, str]:
-        started = time.perf_counter()
+        """CPU seconds of this process: with a fixed thread count they do not depend on what else runs."""
+        started = time.process_time()
         reply = run()
-        return time.perf_counter() - started, reply
+        return time.process_time() - started, reply
 
     prefill, _ = timed(lambda: model.generate([call.messages], DecodeOptions(max_new_tokens=1))[0])
     constrained_seconds, constrained = timed(lambda: model.generate_json([call.messages], [schema], budget)[0])
@@ -208,17 +213,18 @@ def worker_translate(spec: dict[str, Any]) -> dict[str, Any]:
     config = _config(spec, mt_model=spec["gguf"], backend=backend, dtype=dtype)
     translator = load_translator(resolve_model(spec["gguf"], "translation", config), config)
     sentences = spec["sentences"]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     if spec["mode"] == "naive":  # the prompt the product uses, one sentence per call, plain greedy
         outputs = [translator.translate([s], DecodeOptions(max_new_tokens=2 * translator.token_counts([s])[0] + 16))[0]
                    for s in sentences]
     else:
         outputs = [result.en for result in TranslationEngine(translator, beams=1, batch_tokens=config.batch_tokens)
                    .translate(sentences)]
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     tokens = sum(translator.chat_model.token_count(output) + 1 for output in outputs)
     return {"mode": spec["mode"], "backend": translator.chat_model.backend, "sentences": len(sentences),
-            "seconds": round(seconds, 1), "generated_tokens": tokens, "tokens_per_second": round(tokens / seconds, 2)}
+            "seconds": round(seconds, 1), "cpu_seconds": round(cpu_seconds, 1), "generated_tokens": tokens,
+            "tokens_per_second": round(tokens / seconds, 2), "tokens_per_cpu_second": round(tokens / cpu_seconds, 2)}
 
 
 def worker_batch(spec: dict[str, Any]) -> dict[str, Any]:
@@ -227,15 +233,17 @@ def worker_batch(spec: dict[str, Any]) -> dict[str, Any]:
 
     model, _ = _chat_model(spec, "transformers")
     requests = [_summary_request(document) for document in spec["documents"]]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     alone = [summarize.summarize_articles([request], model=model)[0] for request in requests]
-    alone_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    alone_seconds, alone_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    started, cpu_started = time.perf_counter(), time.process_time()
     together = summarize.summarize_articles(requests, model=model)
-    together_seconds = time.perf_counter() - started
+    together_seconds, together_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     failed = sum(isinstance(result, Exception) for result in alone + together)
     return {"documents": len(requests), "one_at_a_time_seconds": round(alone_seconds, 1),
             "batched_seconds": round(together_seconds, 1), "speedup": round(alone_seconds / together_seconds, 2),
+            "one_at_a_time_cpu_seconds": round(alone_cpu, 1), "batched_cpu_seconds": round(together_cpu, 1),
+            "cpu_speedup": round(alone_cpu / together_cpu, 2),
             "failed_summaries": failed, "same_summaries": sum(a == b for a, b in zip(alone, together))}
 
 
@@ -254,7 +262,8 @@ def run_worker(kind: str, spec: dict[str, Any], args: argparse.Namespace,
         if run["returncode"] != 0 or not result_path.exists():
             return {"error": " | ".join(run["stderr"].strip().splitlines()[-3:]) or f"exit {run['returncode']}"}
         result = json.loads(result_path.read_text(encoding="utf-8"))
-    return {**result, "seconds_total": round(run["seconds"], 1), "peak_rss_mb": round(run["peak_rss_mb"]),
+    return {**result, "seconds_total": round(run["seconds"], 1), "cpu_seconds_total": round(run["cpu_seconds"], 1),
+            "peak_rss_mb": round(run["peak_rss_mb"]),
             "load_before": load, "load_after": load_average()}
 
 
@@ -290,9 +299,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {PARTS}")
     parser.add_argument("--gguf", help="the GGUF to run (default: tools/get-small-llm.sh's)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per model; 1 keeps CPU-time figures comparable on a shared machine")
     parser.add_argument("--articles", type=int, default=5, help="seed articles on the new path")
-    parser.add_argument("--old-articles", type=int, default=1, help="seed articles on the old path (minutes each)")
+    parser.add_argument("--old-articles", type=int, default=1,
+                        help="seed articles on the old path, smallest first (minutes each)")
+    parser.add_argument("--repeat-articles", type=int, default=1,
+                        help="seed articles run twice on the new path (determinism), smallest first")
     parser.add_argument("--sentences", type=int, default=16, help="NTREX sentences for the translate part")
     parser.add_argument("--documents", type=int, default=8, help="NTREX documents for the batch part")
     parser.add_argument("--document-sentences", type=int, default=8, help="sentences per NTREX document")
@@ -305,7 +318,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.parts = [p for p in args.parts.split(",") if p]
     if args.quick:
-        args.articles, args.old_articles, args.sentences, args.documents = 1, 1, 2, 2
+        args.articles, args.old_articles, args.repeat_articles, args.sentences, args.documents = 1, 1, 1, 2, 2
     return args
 
 
