@@ -22,7 +22,8 @@ from difflib import SequenceMatcher
 from .extract import (EXONYMS, FUNCTION_WORDS_ID, TITLES, is_english_word, is_indonesian_word, normalise_quote,
                       quoted_spans, title_stated, titles_in_english, zipf)
 from .numbers import (MONTH_AND_WEEKDAY_NAMES, DateMention, NumberMention, dates_in_english,
-                      dates_in_indonesian, numbers_in_english, numbers_in_indonesian, time_stated, time_words)
+                      dates_in_indonesian, must_appear, numbers_in_english, numbers_in_indonesian, same_number,
+                      time_stated, time_words)
 from .schema import Fact, Grounding, Issue, Person, Sentence, Summary
 
 _EXONYM_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, EXONYMS), key=len, reverse=True)) + r")\b")
@@ -107,10 +108,6 @@ def _similar(a: str, b: str) -> bool:
 # --------------------------------------------------------------------------- translation: numbers
 
 
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
-
-
 def _readings(mention: NumberMention) -> list[float]:
     return [mention.value] + ([mention.alt] if mention.alt is not None else [])
 
@@ -118,9 +115,9 @@ def _readings(mention: NumberMention) -> list[float]:
 def _matches(mention: NumberMention, values: list[tuple[float, str]]) -> bool:
     for reading in _readings(mention):
         for value, kind in values:
-            if _close(reading, value):
+            if same_number(reading, value):
                 return True
-            if "time" in (mention.kind, kind) and _close(reading % 12, value % 12):
+            if "time" in (mention.kind, kind) and same_number(reading % 12, value % 12):
                 return True  # "pukul 14.00" = "2 p.m."
     return False
 
@@ -135,12 +132,8 @@ def _pool(numbers: list[NumberMention], dates: list[DateMention]) -> list[tuple[
     return values + _date_values(dates)
 
 
-def _demanded(mention: NumberMention) -> bool:
-    return not mention.approximate and mention.kind != "word"
-
-
 def _is_power_of_thousand(ratio: float) -> bool:
-    return any(_close(ratio, 1000.0 ** k) for k in (1, 2, 3, -1, -2, -3))
+    return any(same_number(ratio, 1000.0 ** k) for k in (1, 2, 3, -1, -2, -3))
 
 
 def _number_issues(source: str, english: str) -> list[tuple[str, str]]:
@@ -149,9 +142,9 @@ def _number_issues(source: str, english: str) -> list[tuple[str, str]]:
     id_pool, en_pool = _pool(id_numbers, id_dates), _pool(en_numbers, en_dates)
     issues = [("number-format", f"'{m.text}' is written the Indonesian way in English")
               for m in en_numbers if m.kind == "foreign-format"]
-    missing = [m for m in id_numbers if _demanded(m) and not _matches(m, en_pool)]
+    missing = [m for m in id_numbers if must_appear(m) and not _matches(m, en_pool)]
     added = [m for m in en_numbers
-             if _demanded(m) and m.kind != "foreign-format" and not _matches(m, id_pool)]
+             if must_appear(m) and m.kind != "foreign-format" and not _matches(m, id_pool)]
     # "tiga juta" -> "three": the scale word lost leaves a small number word, which is otherwise not demanded.
     words = [e for e in en_numbers if e.kind == "word" and not _matches(e, id_pool)]
     for m in missing:
@@ -162,11 +155,11 @@ def _number_issues(source: str, english: str) -> list[tuple[str, str]]:
             if twin in added:
                 added.remove(twin)
             issues.append(("number-format", f"'{m.text}' became '{twin.text}'"))
-        elif not any(e.kind == "foreign-format" and _close(e.value, m.value) for e in en_numbers):
+        elif not any(e.kind == "foreign-format" and same_number(e.value, m.value) for e in en_numbers):
             issues.append(("number-missing", f"'{m.text}' is not in the translation"))
     vague = [m for m in id_numbers if m.approximate]
     for a in added:
-        if any(_close(a.value, v.value) for v in vague):
+        if any(same_number(a.value, v.value) for v in vague):
             issues.append(("number-vague", f"vague quantity became the definite '{a.text}'"))
         else:
             issues.append(("number-added", f"'{a.text}' is not in the source"))
@@ -175,11 +168,11 @@ def _number_issues(source: str, english: str) -> list[tuple[str, str]]:
             continue  # weekdays, "kemarin", a bare month: no number to lose
         in_dates = any(e.month == d.month and e.day == d.day and d.year in (None, e.year) for e in en_dates)
         stated = [float(v) for v in (d.day, d.year) if v is not None]
-        if not in_dates and not all(any(_close(v, e) for e, _ in en_pool) for v in stated):
+        if not in_dates and not all(any(same_number(v, e) for e, _ in en_pool) for v in stated):
             issues.append(("date-missing", f"date '{d.text}' is not in the translation"))
     for e in en_dates:
         for value in (e.day, e.year):
-            if value is not None and not any(_close(value, v) for v, _ in id_pool):
+            if value is not None and not any(same_number(value, v) for v, _ in id_pool):
                 issues.append(("number-added", f"date '{e.text}' is not in the source"))
                 break
     return issues
@@ -315,7 +308,7 @@ def repair_hint(source: str) -> str | None:
     """What a retranslation must keep, in English: "the numbers 40,000 and 2.5; the names NATO, Jens
     Stoltenberg; the time words 'next month'". None when the source has none of these."""
     numbers = [f"{m.value:,.10g}" + ("%" if m.unit == "percent" else "") for m in numbers_in_indonesian(source)
-               if _demanded(m) and m.kind != "time"]
+               if must_appear(m) and m.kind != "time"]
     found = [(m.start(), EXONYMS[m.group(0)][0]) for m in _EXONYM_RE.finditer(source)]
     covered = [(m.start(), m.end()) for m in _EXONYM_RE.finditer(source)]
     found += [(m.start(), form) for m in _words(source) if (form := _name_form(m.group(0), source, m.start()))
@@ -397,10 +390,10 @@ class _Scope:
 
 def _unsupported_values(text: str, pool: list[tuple[float, str]]) -> list[str]:
     """Numbers an English text states (counts, and the day/year of dates) that the pool does not hold."""
-    missing = [m.text for m in numbers_in_english(text) if _demanded(m) and not _matches(m, pool)]
+    missing = [m.text for m in numbers_in_english(text) if must_appear(m) and not _matches(m, pool)]
     for date in dates_in_english(text):
         for part in (date.day, date.year):
-            if part is not None and not any(_close(part, v) for v, _ in pool):
+            if part is not None and not any(same_number(part, v) for v, _ in pool):
                 missing.append(date.text)
                 break
     return missing

@@ -275,7 +275,7 @@ def fidelity(dataset: EvalSet, hypotheses: list[list[str]], flags: list[list[lis
     """Share of sentences with each warning the product would attach (check.check_translation per
     document, plus the engine's degenerate/split flags), and the numbers-preserved rate."""
     from summarizer import check
-    from summarizer.numbers import numbers_in_indonesian
+    from summarizer.numbers import must_appear, numbers_in_indonesian
     from summarizer.pipeline import flag_issue
 
     codes_per_sentence: list[set[str]] = []
@@ -293,8 +293,7 @@ def fidelity(dataset: EvalSet, hypotheses: list[list[str]], flags: list[list[lis
         for sentence_id, sentence_flags in zip(ids, doc_flags):
             codes[sentence_id].update(flag_issue(sentence_id, flag).code for flag in sentence_flags)
         for sentence_id, source in zip(ids, document.sources):
-            # The numbers check.py demands in a translation: definite, and not small number words.
-            if any(not m.approximate and m.kind != "word" for m in numbers_in_indonesian(source)):
+            if any(map(must_appear, numbers_in_indonesian(source))):
                 numbers_total += 1
                 numbers_kept += not (codes[sentence_id] & NUMBER_LOSS_CODES)
         codes_per_sentence.extend(codes[i] for i in ids)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .numbers import (MONTH_AND_WEEKDAY_NAMES, dates_in_english, dates_in_indonesian,
-                      numbers_in_indonesian)
+                      numbers_in_indonesian, same_number)
 from .schema import DateFact, Location, NumberFact, Organization, Person, Quote, Sentence, Summary
 
 # --------------------------------------------------------------------------- word lists
@@ -655,7 +655,7 @@ def fill_from_rules(summary: Summary, facts: RuleFacts) -> Summary:
     (an LLM entity without citations or role takes the rules' ones)."""
     values = [n.value for n in summary.numbers]
     numbers = [*summary.numbers, *(n for n in facts.numbers
-                                  if not any(abs(n.value - v) <= 1e-9 * max(1.0, abs(v)) for v in values))]
+                                  if not any(same_number(n.value, v) for v in values))]
     seen_dates = {d.iso or d.text.casefold() for d in summary.dates}
     dates = [*summary.dates, *(d for d in facts.dates if (d.iso or d.text.casefold()) not in seen_dates)]
     existing = [normalise_quote(q.text_id) for q in summary.quotes]

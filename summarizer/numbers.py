@@ -59,6 +59,18 @@ class DateMention:
     day: int | None = None
 
 
+def same_number(a: float, b: float) -> bool:
+    """The one notion of "the same number" (checks and rule facts): equal up to the float noise of parsing
+    "4,5 miliar" or "4.5 billion", relative to the larger value."""
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def must_appear(mention: NumberMention) -> bool:
+    """Whether a translation has to keep this number: definite, and not a number word (those are
+    rephrased freely: "dua orang" -> "a couple of people")."""
+    return not mention.approximate and mention.kind != "word"
+
+
 # --------------------------------------------------------------------------- word tables
 
 _MONTHS_ID = {

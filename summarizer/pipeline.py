@@ -14,11 +14,10 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from summarizer import check, extract, numbers, segment
+from summarizer import check, extract, numbers, prompts, segment
 from summarizer.cache import ResultCache, cache_key
 from summarizer.config import Config
 from summarizer.budget import paused, time_budget
@@ -36,11 +35,6 @@ SUMMARY_BATCH = 8
 # (source, stage, done, total): how far an article has got, for a progress bar. `done`/`total` count
 # sentences in the translate stage and are 0 where a stage has no finer steps.
 StageCallback = Callable[[str, str, int, int], None]
-
-
-def template_hash(name: str) -> str:
-    """SHA-256 of a prompt template shipped in prompts/: part of every cache key that depends on it."""
-    return hashlib.sha256(resources.files("summarizer.prompts").joinpath(name).read_bytes()).hexdigest()
 
 
 def _stderr_warning(message: str) -> None:
@@ -92,7 +86,9 @@ class Runtime:
             from summarizer.models import chat_backend
             from summarizer.models.llm_translator import PROMPT_FILE
 
-            llm_parts = [template_hash(PROMPT_FILE), chat_backend(mt, cfg)]
+            # The file LLMTranslator renders (it loads PROMPT_FILE by default), so a new prompt version
+            # changes the key.
+            llm_parts = [prompts.sha256(PROMPT_FILE), chat_backend(mt, cfg)]
         else:
             llm_parts = [None]
         return [mt.fingerprint, mt.architecture, mt.settings, cfg.dtype, cfg.quantize, cfg.beams, *llm_parts]

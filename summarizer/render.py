@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Literal, TextIO
 
+from summarizer.atomic import atomic_write
 from summarizer.errors import OutputError
 from summarizer.schema import Issue, Record, Summary
 
@@ -108,28 +108,6 @@ def _output_error(directory: Path, exc: OSError) -> OutputError:
         else exc.strerror or str(exc)
     return OutputError(f"cannot write to --out {directory}: {reason}",
                        hint="choose a writable directory; finished articles are cached, a rerun resumes")
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same directory + rename: readers see the old file or the new one, never half."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; shared briefs follow the umask
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    """The process umask (reading it means setting it, so it is put straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 # File names are at most 255 bytes; the temp name adds ~20 characters, and \w allows 4-byte characters.

@@ -17,7 +17,6 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import itertools
 import json
@@ -25,11 +24,11 @@ import re
 import string
 import types
 from dataclasses import dataclass
-from importlib import resources
 from typing import Annotated, Any, Callable, Literal, Sequence, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from summarizer import prompts
 from summarizer.errors import GenerationError, InputError, SummarizerError
 from summarizer.models.base import ChatModel
 from summarizer.schema import Dateline, Fact, Publication, Sentence, Summary
@@ -103,7 +102,7 @@ def prompt_hash() -> str:
     """SHA-256 of the prompt templates: part of cache keys, so editing a prompt invalidates summaries."""
     digest = hashlib.sha256()
     for name in _PROMPT_FILES:
-        digest.update(name.encode() + b"\0" + _prompt_file(name).encode() + b"\0")
+        digest.update(name.encode() + b"\0" + prompts.text(name).encode() + b"\0")
     return digest.hexdigest()
 
 
@@ -395,15 +394,10 @@ def _output_tokens(model: ChatModel, generated: type[BaseModel], max_new_tokens:
 # --------------------------------------------------------------------------- prompts
 
 
-@functools.cache
-def _prompt_file(name: str) -> str:
-    return resources.files("summarizer.prompts").joinpath(name).read_text(encoding="utf-8")
-
-
 def _prompt_messages(name: str, values: dict[str, Any]) -> tuple[str, str]:
     """The (system, user) messages of template `name`: a "[system]" and a "[user]" section, with $names
     filled (string.Template never re-reads substituted text, so article text cannot inject fields)."""
-    match = re.fullmatch(r"\[system\]\n(.*?)\n\[user\]\n(.*)", _prompt_file(name), flags=re.S)
+    match = re.fullmatch(r"\[system\]\n(.*?)\n\[user\]\n(.*)", prompts.text(name), flags=re.S)
     if not match:
         raise ValueError(f"prompt template {name} needs a [system] and a [user] section")
     system, user = (string.Template(part.strip()).substitute(values) for part in match.groups())

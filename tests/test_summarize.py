@@ -115,8 +115,10 @@ def test_bound_walker_rejects_an_unbounded_string():
 def test_prompt_hash_covers_every_template(monkeypatch):
     original = summarize.prompt_hash()
     assert len(original) == 64 and original == summarize.prompt_hash()
-    real = summarize._prompt_file
-    monkeypatch.setattr(summarize, "_prompt_file",
+    from summarizer import prompts
+
+    real = prompts.text
+    monkeypatch.setattr(prompts, "text",
                         lambda name: real(name) + ("x" if name == "summarize.merge.v1.txt" else ""))
     assert summarize.prompt_hash() != original
 

@@ -15,16 +15,15 @@ import json
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
+from summarizer.atomic import atomic_write
 from summarizer.config import Config
 from summarizer.errors import ModelLoadError, ModelNotFoundError, UsageError
 from summarizer.models.base import ResolvedModel
-from summarizer.models.presets import PRESETS, Preset
+from summarizer.models.presets import PRESETS, Preset, Task
 
-Task = Literal["translation", "summary"]
 
 # "org/name" or "org/name@revision" (a branch, tag or commit).
 HUB_ID = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+?)(?:@(?P<rev>[\w./-]+))?$")
@@ -155,17 +154,9 @@ class FingerprintMemo:
             return
         try:  # only a speed-up: an unusable cache directory (a file, read-only, full) must not stop the run
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".fingerprints-", suffix=".json")
+            atomic_write(self.path, json.dumps(self.entries))
         except OSError:
-            return
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(self.entries, out)
-            os.replace(temporary, self.path)
-        except BaseException as exc:
-            Path(temporary).unlink(missing_ok=True)
-            if not isinstance(exc, OSError):
-                raise
+            pass
 
 
 def content_fingerprint(files: list[Path], config: Config) -> str:

@@ -13,13 +13,12 @@ and later runs load those in about a second.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Sequence
 
+from summarizer.atomic import atomic_directory
 from summarizer.config import Config
 from summarizer.errors import GenerationError, ModelLoadError
 from summarizer.models.base import ChatModel, Conversation, DecodeOptions, ResolvedModel
@@ -261,21 +260,14 @@ def directory_is_complete(directory: Path) -> bool:
 
 
 def _save_atomically(model: Any, tokenizer: Any, target: Path) -> None:
-    """Write to a temporary sibling directory, then rename: readers never see half a model. A failure
-    to write (disk full, read-only cache) only costs the speed-up, so it is not an error."""
+    """Readers never see half a model. A failure to write (disk full, read-only cache) only costs the
+    speed-up, so it is not an error."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
+        with atomic_directory(target) as staging:
+            _save_plain(model, staging)
+            tokenizer.save_pretrained(staging)
     except OSError:
-        return
-    try:
-        _save_plain(model, staging)
-        tokenizer.save_pretrained(staging)
-        os.replace(staging, target)
-    except OSError:
-        pass  # another process may have won the rename; its copy is as good as ours
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        pass
 
 
 def _save_plain(model: Any, directory: Path) -> None:
