@@ -22,8 +22,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarizer import check, evaluate
-from summarizer.numbers import numbers_in_english, numbers_in_indonesian, time_stated, time_words
+from summarizer import evaluate, fidelity
+from summarizer.dates import time_stated, time_words
+from summarizer.numbers import numbers_in_english, numbers_in_indonesian
 from summarizer.schema import Sentence
 from summarizer.translate import degeneracy
 
@@ -49,7 +50,7 @@ def load_sets(eval_dir: Path) -> dict[str, evaluate.EvalSet]:
 
 def codes_for(source: str, english: str) -> set[str]:
     """Every warning code the product attaches to one translated sentence (checks + degenerate guard)."""
-    found = {i.code for i in check.check_translation([Sentence(id="p1.s1", text=source, en=english)])}
+    found = {i.code for i in fidelity.check_translation([Sentence(id="p1.s1", text=source, en=english)])}
     if degeneracy(source, english):
         found.add("degenerate-output")
     return found
@@ -114,8 +115,8 @@ def wrong_magnitude(source: str, english: str, rng: random.Random) -> str | None
 
 def drop_name(source: str, english: str, rng: random.Random) -> str | None:
     names = []
-    for match in check._words(source):
-        form = check._name_form(match.group(0), source, match.start())
+    for match in fidelity.word_matches(source):
+        form = fidelity._name_form(match.group(0), source, match.start())
         if form and len(form) >= 3 and re.search(r"\b" + re.escape(form) + r"\b", english):
             names.append(form)
     if not names:
@@ -126,7 +127,7 @@ def drop_name(source: str, english: str, rng: random.Random) -> str | None:
 
 def leave_word(source: str, english: str, rng: random.Random) -> str | None:
     """An Indonesian content word of the source put in place of an English word."""
-    candidates = sorted({w.lower() for w in re.findall(r"\b[a-z]{4,}\b", source) if check._is_untranslated(w)})
+    candidates = sorted({w.lower() for w in re.findall(r"\b[a-z]{4,}\b", source) if fidelity._is_untranslated(w)})
     words = english.split()
     slots = [i for i, w in enumerate(words) if i > 0 and re.fullmatch(r"[a-z]{4,}", w)]
     if not candidates or not slots:

@@ -59,7 +59,7 @@ def write_articles(folder: Path, limit: int | None) -> tuple[list[Path], int]:
 
 def run(paths: list[Path], config, engine=None) -> dict:
     """One batch as run_batch does it (records rendered, not printed); wall and driver CPU seconds."""
-    from summarizer.ingest import discover
+    from summarizer.sources import discover
     from summarizer.pipeline import Runtime, process_articles
 
     docs = discover([str(p) for p in paths])

@@ -15,7 +15,7 @@ from typing import Callable, Protocol, Sequence
 from pydantic_core import PydanticSerializationError
 
 from summarizer.config import Config
-from summarizer.ingest import InputDocument, printable_source
+from summarizer.sources import InputDocument, printable_source
 from summarizer.pipeline import Runtime, process_articles
 from summarizer.render import DirectoryWriter, Format, StreamWriter
 from summarizer.schema import ErrorInfo, Record

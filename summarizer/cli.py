@@ -170,7 +170,7 @@ def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: 
     from summarizer.batch import run_batch
     from collections import Counter
 
-    from summarizer.ingest import discover, read_limit
+    from summarizer.sources import discover, read_limit
 
     if not paths:
         if sys.stdin is None or sys.stdin.isatty():

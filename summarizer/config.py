@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from summarizer.defaults import DEFAULT_MT_MODEL, default_llm, hub_offline_from_env
-from summarizer.ingest import DEFAULT_MAX_CHARS, DEFAULT_MAX_SENTENCES
+from summarizer.sources import DEFAULT_MAX_CHARS, DEFAULT_MAX_SENTENCES
 
 
 def default_cache_dir() -> Path:
@@ -47,7 +47,7 @@ class Config(BaseModel):
     strict: bool = True
     seed: int = 0
 
-    # Limits per article (see ingest.py for why these values): over one, the article gets an error record.
+    # Limits per article (see sources.py for why these values): over one, the article gets an error record.
     max_chars: int = Field(default=DEFAULT_MAX_CHARS, ge=1)
     max_sentences: int = Field(default=DEFAULT_MAX_SENTENCES, ge=1)
     # Seconds one article may take, model loading excluded; 0 = no limit. Generous: a long article with a

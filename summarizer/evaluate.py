@@ -4,7 +4,7 @@ Why it goes through the product's own path (Runtime, TranslationEngine, sentence
 separate decoding loop: the scores then describe what users get, with the same batching, splitting,
 degenerate-output guard, model loading and settings. Scores are sacrebleu's corpus BLEU and chrF with
 their signatures, so they can be compared with published numbers; fidelity rates come from the same
-check.check_translation warnings users see on their records.
+fidelity.check_translation warnings users see on their records.
 
 With `baseline=True` the same model also translates the set naively (one sentence per call, a plain
 request, the raw reply: no prompt rules, cleaning, guards, retries or cache), so the report shows what
@@ -272,9 +272,9 @@ def corpus_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict[
 
 
 def fidelity(dataset: EvalSet, hypotheses: list[list[str]], flags: list[list[list[str]]]) -> dict[str, Any]:
-    """Share of sentences with each warning the product would attach (check.check_translation per
+    """Share of sentences with each warning the product would attach (fidelity.check_translation per
     document, plus the engine's degenerate/split flags), and the numbers-preserved rate."""
-    from summarizer import check
+    from summarizer import fidelity
     from summarizer.numbers import must_appear, numbers_in_indonesian
     from summarizer.pipeline import flag_issue
 
@@ -285,7 +285,7 @@ def fidelity(dataset: EvalSet, hypotheses: list[list[str]], flags: list[list[lis
         ids = [f"p1.s{n}" for n in range(1, len(document.sources) + 1)]
         sentences = [Sentence(id=i, text=s, en=h) for i, s, h in zip(ids, document.sources, outputs)]
         codes: dict[str, set[str]] = {i: set() for i in ids}
-        for issue in check.check_translation(sentences):
+        for issue in fidelity.check_translation(sentences):
             if issue.sentence in codes:
                 codes[issue.sentence].add(issue.code)
             else:

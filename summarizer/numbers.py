@@ -1,4 +1,5 @@
-"""Numbers and dates in Indonesian and English news text, as values that can be compared across the two.
+"""Numbers in Indonesian and English news text, as values that can be compared across the two (dates:
+dates.py).
 
 The checks need to know that "40.000 tentara" and "40,000 troops" say the same thing, and that "ribuan"
 ("thousands") says no definite number at all. Choices made where the text is ambiguous:
@@ -25,10 +26,10 @@ Indonesian number grammar and over-match ("Mei", "Jan", "satu") in ways that wou
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from summarizer.dates import find_dates, overlaps
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,6 @@ class NumberMention:
     alt: float | None = None  # the other reading of an ambiguous numeral
 
 
-@dataclass(frozen=True)
-class DateMention:
-    """A date as stated in the text; `iso` is YYYY-MM-DD, YYYY-MM or YYYY at the precision the text has."""
-
-    text: str
-    iso: str | None
-    start: int
-    end: int
-    # What the text itself states (not resolved from the publication date), for comparing two languages.
-    year: int | None = None
-    month: int | None = None
-    day: int | None = None
 
 
 def same_number(a: float, b: float) -> bool:
@@ -72,27 +61,7 @@ def must_appear(mention: NumberMention) -> bool:
 
 
 # --------------------------------------------------------------------------- word tables
-
-_MONTHS_ID = {
-    "januari": 1, "februari": 2, "pebruari": 2, "maret": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
-    "agustus": 8, "september": 9, "oktober": 10, "november": 11, "desember": 12,
-    "jan": 1, "feb": 2, "peb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "agu": 8, "agt": 8, "ags": 8,
-    "agust": 8, "sep": 9, "sept": 9, "okt": 10, "nov": 11, "des": 12,
-}
-_MONTHS_EN = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
-    "nov": 11, "dec": 12,
-}
-_MONTH_ABBREVIATIONS = frozenset("jan feb peb mar apr jun jul agu agt ags agust aug sep sept okt oct nov des dec"
-                                  .split())
-_WEEKDAYS_ID = {"senin": 0, "selasa": 1, "rabu": 2, "kamis": 3, "jumat": 4, "jum'at": 4, "jumaat": 4,
-                "sabtu": 5, "minggu": 6, "ahad": 6}
-_WEEKDAYS_EN = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
-                "sunday": 6}
-MONTH_AND_WEEKDAY_NAMES = frozenset(
-    n for n in (*_MONTHS_ID, *_MONTHS_EN, *_WEEKDAYS_ID, *_WEEKDAYS_EN) if len(n) > 3)
+# --------------------------------------------------------------------------- number words
 
 # Token roles for spelled-out numbers. UNIT adds, PULUH/BELAS/HUNDRED act on the unit before them, BIG
 # closes a group ("dua ratus ribu" = (2*100)*1000), VAGUE is an order of magnitude, not a count.
@@ -147,230 +116,6 @@ _PERCENT_AFTER = re.compile(r"\s?%|\s+(?:persen|percent|per cent)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 
-# --------------------------------------------------------------------------- dates
-
-_RELATIVE = sorted([  # (unit, offset, Indonesian, English)
-    ("day", -2, r"kemarin\s+lusa", r"the\s+day\s+before\s+yesterday"), ("day", 0, r"hari\s+ini", "today"),
-    ("day", -1, "kemarin", "yesterday"), ("day", 1, "besok", "tomorrow"), ("day", 2, "lusa", "overmorrow"),
-    ("week", -1, r"(?:pekan|minggu)\s+(?:lalu|kemarin)", r"last\s+week"), ("week", 0, r"(?:pekan|minggu)\s+ini", r"this\s+week"),
-    ("week", 1, r"(?:pekan|minggu)\s+depan", r"next\s+week"), ("month", -1, r"bulan\s+(?:lalu|kemarin)", r"last\s+month"),
-    ("month", 0, r"bulan\s+ini", r"this\s+month"), ("month", 1, r"bulan\s+depan", r"next\s+month"),
-    ("year", -1, r"tahun\s+(?:lalu|kemarin)", r"last\s+year"), ("year", 0, r"tahun\s+ini", r"this\s+year"),
-    ("year", 1, r"tahun\s+depan", r"next\s+year"),
-], key=lambda r: -len(r[2]))  # longest first: "tahun kemarin" before "kemarin"
-
-
-def _weekday_pattern(weekdays: dict[str, int]) -> str:
-    return "|".join(sorted((w.capitalize() for w in weekdays), key=len, reverse=True))
-
-
-@lru_cache(maxsize=2)
-def _date_patterns(lang: str) -> tuple[list[re.Pattern], re.Pattern, list[tuple[re.Pattern, str, int]]]:
-    months = _MONTHS_ID if lang == "id" else _MONTHS_EN
-    full = "|".join(sorted((n for n in months if n not in _MONTH_ABBREVIATIONS), key=len, reverse=True))
-    short = "|".join(sorted((n for n in months if n in _MONTH_ABBREVIATIONS), key=len, reverse=True))
-    m = rf"(?P<m>(?:{full})\b|(?:{short})\b\.?)"  # only an abbreviation takes the dot
-    y = r"(?P<y>\d{4})\b"
-    explicit = [
-        rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{m}(?:,?\s+{y})?",
-        r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b",
-        r"(?<![\d/.])\b(?P<d>\d{1,2})(?P<sep>[/.-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})\b(?![/.-]\d)",
-        r"\((?P<d>\d{1,2})/(?P<m>\d{1,2})\)",
-    ]
-    if lang == "en":
-        explicit.append(rf"\b{m}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+{y})?")
-    explicit.append(rf"\b{m}\s+{y}")
-    cue = (r"pada|bulan|sejak|hingga|sampai|awal|akhir|pertengahan|medio" if lang == "id"
-           else r"in|since|until|early|late|mid-?|during|by|through")
-    explicit.append(rf"\b(?:{cue})\s+(?P<date>(?P<m>{full}))\b")  # a bare month only after a cue word
-    weekday_names = _weekday_pattern(_WEEKDAYS_ID if lang == "id" else _WEEKDAYS_EN)
-    weekday = re.compile(rf"\b(?P<w>{weekday_names})\b(?P<rel>\s+(?:lalu|depan|kemarin))?"
-                         if lang == "id" else rf"(?:\b(?P<rel>last|next)\s+)?\b(?P<w>{weekday_names})\b")
-    relative = [(rf"\b{id_text if lang == 'id' else en_text}\b", unit, offset)
-                for unit, offset, id_text, en_text in _RELATIVE]
-    flags = re.I
-    return ([re.compile(p, flags) for p in explicit], weekday,
-            [(re.compile(p, flags), unit, offset) for p, unit, offset in relative])
-
-
-def _parse_published(published: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(published[:10]) if published else None
-    except ValueError:
-        return None
-
-
-def _explicit_iso(year: int | None, month: int | None, day: int | None, pub: dt.date | None) -> str | None:
-    if year is None and pub is not None and day is not None:
-        year = pub.year  # "11 Februari": the article's own year is the best reading available
-    if year is None or month is None:
-        return None
-    if day is None:
-        return f"{year:04d}-{month:02d}"
-    return dt.date(year, month, day).isoformat()
-
-
-def _relative_iso(unit: str, offset: int, pub: dt.date | None) -> str | None:
-    """Resolve 'kemarin', 'pekan lalu', 'tahun depan'... at the precision the phrase really has."""
-    if pub is None:
-        return None
-    if unit == "day":
-        return (pub + dt.timedelta(days=offset)).isoformat()
-    if unit == "week":  # a whole week: name the month (or year) only when the week lies inside one
-        monday = pub - dt.timedelta(days=pub.weekday()) + dt.timedelta(weeks=offset)
-        sunday = monday + dt.timedelta(days=6)
-        if (monday.year, monday.month) == (sunday.year, sunday.month):
-            return f"{monday.year:04d}-{monday.month:02d}"
-        return f"{monday.year:04d}" if monday.year == sunday.year else None
-    if unit == "month":
-        index = pub.year * 12 + pub.month - 1 + offset
-        return f"{index // 12:04d}-{index % 12 + 1:02d}"
-    return f"{pub.year + offset:04d}"
-
-
-def _weekday_iso(weekday: int, relation: str | None, pub: dt.date | None) -> str | None:
-    """The most recent such day on or before publication ('lalu'/'last': strictly before; 'depan': after)."""
-    if pub is None:
-        return None
-    if relation in ("depan", "next"):
-        return (pub + dt.timedelta(days=(weekday - pub.weekday() - 1) % 7 + 1)).isoformat()
-    back = (pub.weekday() - weekday) % 7
-    if relation in ("lalu", "last") and back == 0:
-        back = 7
-    return (pub - dt.timedelta(days=back)).isoformat()
-
-
-def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
-    return any(start < e and s < end for s, e in taken)
-
-
-def _find_dates(text: str, published: str | None, lang: str) -> list[DateMention]:
-    months = _MONTHS_ID if lang == "id" else _MONTHS_EN
-    weekdays = _WEEKDAYS_ID if lang == "id" else _WEEKDAYS_EN
-    explicit, weekday_re, relative = _date_patterns(lang)
-    pub = _parse_published(published)
-    found: list[DateMention] = []
-    taken: list[tuple[int, int]] = []
-    weekday_before = re.compile(rf"\b({_weekday_pattern(weekdays)})\s*(,\s*|\(\s*)?$")
-    for pattern in explicit:
-        for match in pattern.finditer(text):
-            if _overlaps(match.start(), match.end(), taken):
-                continue
-            parts = match.groupdict()
-            month_text = parts["m"].lower().rstrip(".")
-            month = int(month_text) if month_text.isdecimal() else months.get(month_text)
-            day = int(parts["d"]) if parts.get("d") else None
-            year = int(parts["y"]) if parts.get("y") else None
-            if year is not None and year < 100:
-                year += 2000  # "25/10/20": news dates of this century
-            if lang == "en" and parts.get("sep") and month and month > 12 and day and day <= 12:
-                day, month = month, day  # "10/25/2020": only a month-first date makes sense
-            try:
-                iso = _explicit_iso(year, month, day, pub)
-            except ValueError:
-                continue  # "31/02/2020", "45 Mei": not a date
-            if month is None or not 1 <= month <= 12:
-                continue
-            start, end = match.span("date") if parts.get("date") else match.span()
-            before = weekday_before.search(text, 0, start)
-            if before:
-                start = before.start()
-                if before.group(2) and "(" in before.group(2):
-                    close = re.match(r"\s*\)", text[end:])
-                    end += close.end() if close else 0
-            taken.append((start, end))
-            found.append(DateMention(text[start:end], iso, start, end, year, month, day))
-    for pattern, unit, offset in relative:
-        for match in pattern.finditer(text):
-            if not _overlaps(match.start(), match.end(), taken):
-                taken.append(match.span())
-                found.append(DateMention(match.group(0), _relative_iso(unit, offset, pub), *match.span()))
-    for match in weekday_re.finditer(text):
-        if _overlaps(match.start(), match.end(), taken):
-            continue
-        relation = (match.group("rel") or "").strip().lower() or None
-        if relation == "kemarin":  # "Rabu kemarin" = last Wednesday
-            relation = "lalu"
-        weekday = weekdays[match.group("w").lower()]
-        taken.append(match.span())
-        found.append(DateMention(match.group(0), _weekday_iso(weekday, relation, pub), *match.span()))
-    return sorted(found, key=lambda d: d.start)
-
-
-def dates_in_indonesian(text: str, published: str | None = None) -> list[DateMention]:
-    """Dates in Indonesian text: "Jumat, 30 Oktober 2020", "(25/10/2020)", "11 Februari", "Februari 2023",
-    "pada Maret", "kemarin", "pekan lalu", "Rabu". Relative ones resolve against `published` (ISO), else
-    iso is None. A capitalised "Minggu" is Sunday, but "minggu/Minggu lalu" is "last week"."""
-    return _find_dates(text, published, "id")
-
-
-# What an English translation may say for each relative time, besides the phrase itself: a calendar name
-# or a number at the same precision is the same time resolved ("kemarin" -> "on Tuesday", "tahun lalu" ->
-# "in 2022"). Measured on FLORES/NTREX references (bench/fidelity.py).
-_TIME_SENSES = {
-    ("day", -2): r"day before yesterday|two days ago",
-    ("day", 0): r"today|this (?:morning|afternoon|evening|day)|tonight|now|currently|to date|so far",
-    ("day", -1): r"yesterday|last night|a day earlier|the previous day|the day before",
-    ("day", 1): r"tomorrow|the next day|the following day",
-    ("day", 2): r"day after tomorrow|in two days",
-    ("week", -1): r"last week|(?:the )?(?:past|previous|prior) week|a week ago|week earlier",
-    ("week", 0): r"this week|the week|(?:the )?current week",
-    ("week", 1): r"next week|(?:the )?(?:coming|following) week|in a week",
-    ("month", -1): r"last month|(?:the )?(?:past|previous|prior) month|a month ago|month earlier",
-    ("month", 0): r"this month|the month|(?:the )?current month",
-    ("month", 1): r"next month|(?:the )?(?:coming|following) month|in a month",
-    ("year", -1): r"last year|(?:the )?(?:past|previous|prior) year|a year ago|year earlier",
-    ("year", 0): r"this year|the year|(?:the )?current year",
-    ("year", 1): r"next year|(?:the )?(?:coming|following) year|in a year",
-}
-_CALENDAR_EN = {"day": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
-                "week": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
-                "month": "|".join(n for n in _MONTHS_EN if n not in _MONTH_ABBREVIATIONS),
-                "year": r"(?:19|20)\d{2}"}
-
-
-# A count before the phrase makes it a duration or an age, which the number checks cover.
-_COUNTED = re.compile(r"(?:\d|\b(?:satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|sebelas|belas|"
-                      r"puluh|ratus|ribu|juta|beberapa|sekian|puluhan|ratusan|ribuan|jutaan|se|akhir))\s+$", re.I)
-
-
-@dataclass(frozen=True)
-class TimeWord:
-    """A relative time in Indonesian ("bulan depan") and what an English rendering of it must say."""
-
-    text: str
-    unit: str  # "day" | "week" | "month" | "year"
-    offset: int
-    english: str  # the plain English sense, for messages: "next month"
-
-
-def time_words(text: str) -> list[TimeWord]:
-    """Relative times of an Indonesian text: hari ini, kemarin, besok, pekan lalu, bulan depan, tahun lalu..."""
-    found, taken = [], []
-    for unit, offset, id_text, en_text in _RELATIVE:
-        for match in re.finditer(rf"(?<!-)\b{id_text}\b", text, re.I):
-            before = text[:match.start()]
-            if _COUNTED.search(before):
-                continue  # "dua tahun lalu" (two years ago), "berusia 24 tahun ini" (24-year-old): a count
-            if not _overlaps(match.start(), match.end(), taken):
-                taken.append(match.span())
-                found.append((match.start(), TimeWord(match.group(0), unit, offset,
-                                                      re.sub(r"\\s\+", " ", en_text))))
-    return [word for _, word in sorted(found, key=lambda pair: pair[0])]
-
-
-def time_stated(word: TimeWord, english: str) -> bool:
-    """Does the English say this relative time, as a phrase or resolved to a calendar name or year?"""
-    pattern = rf"\b(?:{_TIME_SENSES[(word.unit, word.offset)]}|{_CALENDAR_EN[word.unit]})\b"
-    return re.search(pattern, english, re.I) is not None
-
-
-def dates_in_english(text: str, published: str | None = None) -> list[DateMention]:
-    """The same for English: "October 30, 2020", "30 October 2020", "25/10/2020" (day first, as in the
-    Indonesian source), "Feb. 11", "yesterday", "last week", "Wednesday"."""
-    return _find_dates(text, published, "en")
-
-
 # --------------------------------------------------------------------------- numbers
 
 
@@ -421,7 +166,7 @@ def _times(text: str, lang: str, taken: list[tuple[int, int]]) -> list[NumberMen
         meridiem = re.search(r"([ap])\.?m\.?$", match.group(0), re.I)
         if meridiem and hour <= 12:
             hour = hour % 12 + (12 if meridiem.group(1).lower() == "p" else 0)
-        if hour > 24 or minute > 59 or _overlaps(match.start(), match.end(), taken):
+        if hour > 24 or minute > 59 or overlaps(match.start(), match.end(), taken):
             continue
         taken.append(match.span())
         found.append(NumberMention(hour + minute / 60, match.group(0), *match.span(), kind="time"))
@@ -435,7 +180,7 @@ def _tokens(text: str, lang: str, taken: list[tuple[int, int]]) -> list[tuple[st
     tokens: list[tuple[str, float, int, int]] = []
     for match in re.finditer(rf"{numeral_re.pattern}|{_WORD.pattern}", text, re.I):
         start, end = match.span()
-        if _overlaps(start, end, taken):
+        if overlaps(start, end, taken):
             tokens.append(("OTHER", 0, start, end))
             continue
         raw, lower = match.group(0), match.group(0).lower()
@@ -536,18 +281,18 @@ def _ordinal_word(word: str, lang: str) -> float | None:
 
 
 def _find_numbers(text: str, lang: str) -> list[NumberMention]:
-    dates = _find_dates(text, None, lang)
+    dates = find_dates(text, None, lang)
     taken = [(d.start, d.end) for d in dates if any(c.isdigit() for c in d.text)]
     found = _times(text, lang, taken)
     for match in _ORDINAL[lang].finditer(text):
-        if not _overlaps(match.start(), match.end(), taken):
+        if not overlaps(match.start(), match.end(), taken):
             taken.append(match.span())
             value = float(match.group(1).replace(",", ""))
             found.append(NumberMention(value, match.group(0), *match.span(), kind="ordinal"))
     ordinal_words = _ORDINAL_PHRASE_ID.pattern + "|" if lang == "id" else ""
     for match in re.finditer(ordinal_words + r"[^\W\d_]+(?:-[^\W\d_]+)?", text, re.I):
         value = _ordinal_word(match.group(0).lower(), lang)
-        if value is not None and not _overlaps(match.start(), match.end(), taken):
+        if value is not None and not overlaps(match.start(), match.end(), taken):
             taken.append(match.span())
             kind = "word" if value <= 10 else "ordinal"
             found.append(NumberMention(value, match.group(0), *match.span(), kind=kind))

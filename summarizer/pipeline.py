@@ -17,12 +17,13 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from summarizer import check, extract, numbers, prompts, segment
+from summarizer import dates, facts, fidelity, grounding, lexicon, numbers, prompts, segment
 from summarizer.cache import ResultCache, cache_key
 from summarizer.config import Config
 from summarizer.budget import paused, time_budget
 from summarizer.errors import InputError, ItemError, SetupError, SummarizerError
-from summarizer.ingest import InputDocument, ingest
+from summarizer.ingest import ingest
+from summarizer.sources import InputDocument
 from summarizer.models import ModelRegistry, resolve_model
 from summarizer.models.base import ChatModel, ResolvedModel
 from summarizer.schema import Article, ErrorInfo, Issue, Record, Segmented, Summary, Translation
@@ -306,7 +307,7 @@ def _check_translation(record: Record, article: Article, runtime: Runtime) -> li
     cached = runtime.cache.get(key)
     if cached is not None:
         return [Issue.model_validate(issue) for issue in cached]
-    issues = check.check_translation(record.sentences, title=title_pair)
+    issues = fidelity.check_translation(record.sentences, title=title_pair)
     runtime.cache.set(key, [issue.model_dump(mode="json") for issue in issues])
     return issues
 
@@ -315,7 +316,7 @@ def _check_translation(record: Record, article: Article, runtime: Runtime) -> li
 def _check_code_hash() -> str:
     """SHA-256 of the checks' source files: cached check results expire when that code changes."""
     combined = hashlib.sha256()
-    for module in (check, extract, numbers):
+    for module in (fidelity, lexicon, numbers, dates):
         combined.update(Path(module.__file__).read_bytes())
     return combined.hexdigest()
 
@@ -407,11 +408,9 @@ def _summarize_stage(works: Sequence[_Work], runtime: Runtime) -> None:
 
 def _ground(record: Record, article: Article, runtime: Runtime) -> None:
     """Rule-based facts fill what the LLM left out; then every item is checked against its sources."""
-    from summarizer import extract
-
     title_en = record.translation.title if record.translation else None
-    facts = extract.extract_facts(record.sentences, article.published)
-    summary = extract.fill_from_rules(record.summary, facts)
-    summary, issues = check.check_summary(summary, record.sentences, strict=runtime.config.strict, title=title_en)
+    found = facts.extract_facts(record.sentences, article.published)
+    summary = facts.fill_from_rules(record.summary, found)
+    summary, issues = grounding.check_summary(summary, record.sentences, strict=runtime.config.strict, title=title_en)
     record.summary = summary
     record.warnings += issues

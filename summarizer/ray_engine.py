@@ -33,7 +33,7 @@ from typing import Any, Callable, Sequence
 
 from summarizer.config import Config
 from summarizer.errors import SetupError, SummarizerError, UsageError
-from summarizer.ingest import InputDocument
+from summarizer.sources import InputDocument
 from summarizer.models.base import ResolvedModel
 from summarizer.pipeline import ModelRequired, Runtime, process_article, process_articles
 from summarizer.schema import ErrorInfo, Record

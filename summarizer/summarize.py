@@ -9,7 +9,7 @@ Why it is built this way:
 - The model reads the English translation with sentence ids visible ("[p2.s1] ..."), so it can cite; the
   article sits between delimiters as data, and the prompt tells the model never to obey text inside it.
 - Fields the LLM must not fill are not in the grammar: `publication` is filled here from the dateline
-  and date; `grounding`, per-item `issues` and rule-based facts belong to check.py and extract.py.
+  and date; `grounding`, per-item `issues` and rule-based facts belong to grounding.py and facts.py.
 - Articles longer than the model's context are summarised in chunks of whole paragraphs and merged
   (see `_merge_call`). Several articles are summarised together (`summarize_articles`), so a backend
   that decodes a batch of rows at once runs a folder at batch speed.

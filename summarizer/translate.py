@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from summarizer import check
+from summarizer import fidelity
 from summarizer.cache import ResultCache, cache_key
 from summarizer.models.base import DecodeOptions, Translator
 
@@ -112,7 +112,7 @@ def _has_loop(words: list[str]) -> bool:
 
 def _problems(source: str, output: str, reason: str | None) -> list[str]:
     """What is wrong with one output: the repairable fidelity-check codes, and its degeneracy if any."""
-    return check.repairable_issues(source, output) + ([f"degenerate-{reason}"] if reason else [])
+    return fidelity.repairable_issues(source, output) + ([f"degenerate-{reason}"] if reason else [])
 
 
 def _weight(problems: list[str]) -> int:
@@ -192,7 +192,7 @@ class TranslationEngine:
         if not todo:
             return {}
         if getattr(self.translator, "supports_hints", False):
-            options, hints = DecodeOptions(num_beams=self.beams), [check.repair_hint(sources[k]) for k in todo]
+            options, hints = DecodeOptions(num_beams=self.beams), [fidelity.repair_hint(sources[k]) for k in todo]
         else:
             options, hints = DecodeOptions(num_beams=max(REPAIR_BEAMS, self.beams)), None
         second = self._generate([sources[k] for k in todo], [contexts[k] for k in todo], options, hints)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import summarizer.check as check
-import summarizer.extract as extract
-from summarizer.check import check_summary, check_translation
-from summarizer.extract import extract_facts, fill_from_rules
+from summarizer.facts import extract_facts, fill_from_rules
+from summarizer.fidelity import check_translation
+from summarizer.grounding import check_summary
 from summarizer.schema import (DateFact, KeyPoint, Location, NumberFact, Organization, Person, Quote, Sentence,
                                Summary)
 
@@ -158,8 +157,10 @@ def test_title_is_checked_as_its_own_pair():
 
 def test_works_without_wordfreq(monkeypatch):
     """Without the frequency lists the checks fall back to a short list of Indonesian function words."""
-    monkeypatch.setattr(extract, "zipf", lambda word, lang: None)
-    monkeypatch.setattr(check, "zipf", lambda word, lang: None)
+    from summarizer import fidelity, lexicon
+
+    monkeypatch.setattr(lexicon, "zipf", lambda word, lang: None)
+    monkeypatch.setattr(fidelity, "zipf", lambda word, lang: None)
     assert codes("Pasukan yang siap tempur tiba.", "The troops yang ready to fight arrived.") == ["untranslated-word"]
     for source, english in CORRECT_PAIRS[:6]:
         assert codes(source, english) == []

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from summarizer import __version__
 from summarizer.cli import app
 from summarizer.config import Config
-from summarizer.ingest import discover
+from summarizer.sources import discover
 from summarizer.pipeline import Runtime, process_article
 
 README = Path(__file__).parent.parent / "README.md"
@@ -119,7 +119,7 @@ def test_progress_bar_on_request_shows_articles_stage_and_sentences(tmp_path, ti
 
 
 def test_cached_rerun_does_not_rerun_the_translation_checks(tmp_path, tiny_marian_dir, monkeypatch):
-    from summarizer import check
+    from summarizer import fidelity
 
     write_articles(tmp_path / "in")
     args = ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "-q"]
@@ -129,7 +129,7 @@ def test_cached_rerun_does_not_rerun_the_translation_checks(tmp_path, tiny_maria
     def refuse(*args, **kwargs):
         raise AssertionError("a cached rerun must reuse the cached check results")
 
-    monkeypatch.setattr(check, "check_translation", refuse)
+    monkeypatch.setattr(fidelity, "check_translation", refuse)
     second = CliRunner().invoke(app, args)
     assert second.exit_code == 0, second.output
     assert [json.loads(line)["warnings"] for line in second.stdout.splitlines()] == \

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from summarizer.extract import RuleFacts, extract_facts, fill_from_rules, personal_name, quoted_spans
+from summarizer.facts import RuleFacts, extract_facts, fill_from_rules
+from summarizer.lexicon import personal_name, quoted_spans
 from summarizer.schema import DateFact, NumberFact, Quote, Sentence, Summary
 
 SENTENCES = [
@@ -163,7 +164,7 @@ def test_locations_in_english_where_the_name_differs():
 
 
 def test_rule_entities_fill_what_the_llm_left_out_and_pass_grounding():
-    from summarizer.check import check_summary
+    from summarizer.grounding import check_summary
     from summarizer.schema import Organization, Person
 
     summary = Summary(headline="Energy subsidies rise", one_line="The government adds energy subsidies.",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hostile_corpus import build, build_big_folder
-from summarizer.ingest import printable_source
+from summarizer.sources import printable_source
 from test_cli import cli_env
 
 # Seconds: the bound per input in these runs. Tiny models answer in ~1 s on an idle core, but this suite

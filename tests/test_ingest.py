@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from summarizer.errors import InputError
-from summarizer.ingest import (
-    InputDocument, canonical_text, decode_bytes, discover, ingest, match_dateline, normalize_lines, parse_date,
-)
+from summarizer.boilerplate import match_dateline
+from summarizer.dates import parse_date
+from summarizer.ingest import ingest
+from summarizer.sources import InputDocument, canonical_text, decode_bytes, discover, normalize_lines
 from summarizer.schema import Dateline
 
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"

@@ -16,7 +16,8 @@ import pytest
 
 from summarizer.budget import paused, time_budget
 from summarizer.errors import ArticleTimeout, InputError
-from summarizer.ingest import InputDocument, discover, ingest, printable_source, read_limit
+from summarizer.ingest import ingest
+from summarizer.sources import InputDocument, discover, printable_source, read_limit
 
 TEXT = "Banjir merendam ratusan rumah di Kabupaten Bandung. Ketinggian air mencapai satu meter.\n"
 

@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import pytest
 
 from summarizer.config import Config
-from summarizer.ingest import InputDocument
+from summarizer.sources import InputDocument
 from summarizer.models.base import ChatModel, ResolvedModel
 from summarizer.models.llm_translator import LLMTranslator, TranslationPrompt, clean_reply
 from summarizer.pipeline import Runtime, process_article

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from summarizer.numbers import dates_in_english, dates_in_indonesian, numbers_in_english, numbers_in_indonesian
+from summarizer.dates import dates_in_english, dates_in_indonesian
+from summarizer.numbers import numbers_in_english, numbers_in_indonesian
 
 
 def values(mentions):

@@ -11,8 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from summarizer.errors import InputError
-from summarizer.ingest import InputDocument, ingest
-from summarizer.numbers import dates_in_english, dates_in_indonesian, numbers_in_english, numbers_in_indonesian
+from summarizer.ingest import ingest
+from summarizer.sources import InputDocument
+from summarizer.dates import dates_in_english, dates_in_indonesian
+from summarizer.numbers import numbers_in_english, numbers_in_indonesian
 from summarizer.segment import split_sentences
 
 # Text that exercises the rules: sentence ends, quotes, abbreviations, digits and separators, mixed with any

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from summarizer.batch import run_batch
 from summarizer.cli import app
 from summarizer.config import Config
-from summarizer.ingest import discover
+from summarizer.sources import discover
 from summarizer.pipeline import Runtime, process_articles
 
 # Places and people spelled only with characters the tiny models' tokenizers know (see below), one set per
