@@ -97,7 +97,7 @@ class Runtime:
     @cached_property
     def llm_key(self) -> list[object]:
         from summarizer.models import chat_backend
-        from summarizer.summarize import prompt_hash
+        from summarizer.summary_prompt import prompt_hash
 
         return [self.llm.fingerprint, chat_backend(self.llm, self.config), self.config.dtype,
                 self.config.quantize, prompt_hash()]

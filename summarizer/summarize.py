@@ -2,12 +2,13 @@
 
 Why it is built this way:
 - Decoding is constrained (by the model backend: xgrammar or llama.cpp grammars) to a JSON schema derived
-  from `schema.Summary`. Whatever the model does (or whatever an instruction hidden in the article asks
-  for), the reply has the Summary's shape, and every cited id exists: `sources` items are an enum of the ids the model was shown. Every string
-  has a length cap and every list a maxItems, so the grammar is finite and generation always ends
-  (FINDINGS.md: with free whitespace or unbounded strings a model can run to max_new_tokens).
+  from `schema.Summary` (summary_grammar.py). Whatever the model does (or whatever an instruction hidden
+  in the article asks for), the reply has the Summary's shape, and every cited id exists. Every string
+  has a length cap and every list a maxItems, so the grammar is finite and generation always ends (with
+  free whitespace or unbounded strings a model was seen to run on to max_new_tokens).
 - The model reads the English translation with sentence ids visible ("[p2.s1] ..."), so it can cite; the
-  article sits between delimiters as data, and the prompt tells the model never to obey text inside it.
+  article sits between delimiters as data, and the prompt tells the model never to obey text inside it
+  (summary_prompt.py).
 - Fields the LLM must not fill are not in the grammar: `publication` is filled here from the dateline
   and date; `grounding`, per-item `issues` and rule-based facts belong to grounding.py and facts.py.
 - Articles longer than the model's context are summarised in chunks of whole paragraphs and merged
@@ -17,93 +18,29 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
-import re
-import string
-import types
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Literal, Sequence, get_args, get_origin
+from typing import Any, Callable, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ValidationError
 
-from summarizer import prompts
 from summarizer.errors import GenerationError, InputError, SummarizerError
 from summarizer.models.base import ChatModel
-from summarizer.schema import Dateline, Fact, Publication, Sentence, Summary
+from summarizer.schema import Dateline, Publication, Sentence, Summary
+from summarizer.summary_grammar import DEFAULT_LIMITS, SummaryLimits, generation_model, max_document_chars
+from summarizer.summary_prompt import (block_lines, context_header, messages, paragraphs, render_merge_prompt,
+                                      render_partial, render_summary_prompt, sentence_lines)
 
-SUMMARY_PROMPT_VERSION = "summarize.v1"
-_PROMPT_FILES = ("summarize.v1.txt", "summarize.merge.v1.txt")
 
-# Filled by code, never by the LLM: publication from the dateline, grounding and issues by check.py,
-# origin is "llm" by construction.
-_NOT_GENERATED = frozenset({"publication", "grounding", "origin", "issues"})
 # The prose fields and key points a merge call rewrites for the whole article; the fact lists are merged
-# deterministically (see `_merge_group`).
+# deterministically (see `_merge_call`).
 _MERGED_BY_LLM = ("headline", "one_line", "summary", "key_points")
 
-# Grammar caps are in characters, the prompt's limits in words. An English word plus its space averages
-# ~6 characters; 9 per word leaves 50% headroom so a model that respects the stated word limit is never
-# cut mid-phrase by the grammar (FINDINGS.md: a tight maxLength truncates mid-phrase).
-CHARS_PER_WORD = 9
-# Indonesian runs ~1.3x the character length of its English translation (longer words, affixes): the
-# quoted Indonesian span gets this much more room than its English rendering.
-INDONESIAN_LENGTH_FACTOR = 1.5
-# Bound on numeric values, which keeps the number grammar finite. Indonesia's state budget is ~3.3e15
-# rupiah, so 1e18 holds any figure a news article states.
-NUMBER_BOUND = 1e18
-# Longest JSON number the bounded grammar allows: sign, 19 digits, point and xgrammar's 6 decimals,
-# rounded up.
-_NUMBER_CHARS = 32
 # Tokens the chat template adds around the messages (role markers, separators); token_count() only sees
 # the message text. Qwen-style templates add ~10.
 CHAT_TEMPLATE_MARGIN = 32
-# Quotation marks that make a sentence a quote candidate (its Indonesian original is then shown so the
-# model can copy the span into Quote.text_id). Single quotes are left out: they double as apostrophes.
-_QUOTE_MARKS = re.compile(r"[\"“”„«»]")
-# Strings are capped with a regex, not maxLength: with Qwen's 152k vocabulary xgrammar 0.2.8 takes 2-10 s
-# to compile each maxLength string (23 s for the whole summary schema), but ~0.02 s for a {0,n} pattern
-# with n > 128 (n <= 128 is unrolled: 1-3.5 s each). The class also keeps out control characters, which
-# xgrammar's maxLength strings let through and strict JSON forbids. Measured 2026-11-21.
-_TEXT_PATTERN = r'^[^\x00-\x1f"\\]{0,%d}$'
-_TEXT_CAP = re.compile(r"\{0,(\d+)\}\$$")
-# DateFact.iso: YYYY, YYYY-MM or YYYY-MM-DD; its longest match is 10 characters.
-_ISO_DATE_PATTERN = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
-_ISO_DATE_CHARS = 10
-# Runs of 3+ angle brackets could forge the <<<ARTICLE / ARTICLE>>> delimiters from inside the article.
-_DELIMITER_LOOKALIKE = re.compile(r"<{3,}|>{3,}")
-
-
-@dataclass(frozen=True)
-class SummaryLimits:
-    """Hard caps the grammar enforces (and the prompt states). Smaller caps make a faster, shorter worst
-    case; tests use tiny ones."""
-
-    headline_words: int = 16  # every cap here times CHARS_PER_WORD stays > 128: see _TEXT_PATTERN
-    one_line_words: int = 30  # schema.Summary.one_line: "at most 30 words"
-    summary_words: int = 120  # schema.Summary.summary: "at most 120 words"
-    point_words: int = 35  # one key point or one quotation: a long sentence
-    label_chars: int = 130  # names, roles, units, "what", topics: short, but > 128 (see _TEXT_PATTERN)
-    key_points: int = 7  # schema.Summary.key_points max_length
-    items: int = 8  # per list of people, organizations, locations, dates, numbers
-    quotes: int = 4
-    topics: int = 6
-    sources: int = 4  # ids cited by one item: a fact rarely needs more sentences than this
-
-
-DEFAULT_LIMITS = SummaryLimits()
 
 
 # --------------------------------------------------------------------------- public API
-
-
-def prompt_hash() -> str:
-    """SHA-256 of the prompt templates: part of cache keys, so editing a prompt invalidates summaries."""
-    digest = hashlib.sha256()
-    for name in _PROMPT_FILES:
-        digest.update(name.encode() + b"\0" + prompts.text(name).encode() + b"\0")
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -171,7 +108,7 @@ def summarize_articles(
         try:
             if not request.sentences:
                 raise InputError("nothing to summarise: the article has no sentences", hint="check the input text")
-            header = _context_header(request.title_en, request.published, request.dateline)
+            header = context_header(request.title_en, request.published, request.dateline)
             chunks = plan_chunks(request.sentences, model=model, header=header, max_new_tokens=max_new_tokens,
                                  limits=limits)
             calls.extend((index, _chunk_call(chunk, header, limits)) for chunk in chunks)
@@ -197,15 +134,15 @@ def _merge_rounds(partials: dict[int, list[Summary]], results: list[Any], model:
     """Merge each article's consecutive partial summaries in groups that fit, until one is left; every
     round's merge calls, across articles, go to the model together."""
     # Merge budget: the reply reserve uses a long id ("p9999.s9999") as a stand-in for the cited ids.
-    merge_budget = _room(model, _render_merge_prompt([], limits),
-                         _generation_model(["p9999.s9999"], limits, _MERGED_BY_LLM), max_new_tokens)
+    merge_budget = _room(model, render_merge_prompt([], limits),
+                         generation_model(["p9999.s9999"], limits, _MERGED_BY_LLM), max_new_tokens)
     while True:
         plans: dict[int, list[list[Summary]]] = {}
         for index, parts in partials.items():
             if results[index] is not None or len(parts) == 1:
                 continue
             try:
-                groups = _pack(parts, merge_budget, lambda part: model.token_count(_render_partial(0, part)) + 2,
+                groups = _pack(parts, merge_budget, lambda part: model.token_count(render_partial(0, part)) + 2,
                                "partial summary")
                 if len(groups) == len(parts):
                     raise GenerationError(
@@ -249,7 +186,7 @@ def plan_chunks(
     budget = input_token_budget(model, [s.id for s in sentences], header=header,
                                 max_new_tokens=max_new_tokens, limits=limits)
     units: list[list[Sentence]] = []
-    for paragraph in _paragraphs(sentences):
+    for paragraph in paragraphs(sentences):
         if _block_tokens(model, paragraph) <= budget:
             units.append(paragraph)
         else:
@@ -267,7 +204,7 @@ def input_token_budget(
     limits: SummaryLimits = DEFAULT_LIMITS,
 ) -> int:
     """Tokens of article text one summary call can take."""
-    return _room(model, _render_summary_prompt(header, [], limits), _generation_model(sentence_ids, limits),
+    return _room(model, render_summary_prompt(header, [], limits), generation_model(sentence_ids, limits),
                  max_new_tokens)
 
 
@@ -281,106 +218,6 @@ def _room(model: ChatModel, empty_prompt: tuple[str, str], generated: type[BaseM
 # --------------------------------------------------------------------------- generation schema
 
 
-def _generation_model(ids: Sequence[str], limits: SummaryLimits,
-                      fields: Sequence[str] | None = None) -> type[BaseModel]:
-    """A pydantic model of what the LLM generates: schema.Summary's `fields` (default: all it may fill),
-    every string length- and every list size-capped, `sources` an enum of `ids`. All properties are
-    required, so the grammar has one fixed key order and no optional branches."""
-    if not ids:
-        raise ValueError("a generation schema needs at least one sentence id to cite")
-    source_id = Literal[tuple(dict.fromkeys(ids))]
-    sources = Annotated[list[source_id], Field(min_length=1, max_length=limits.sources)]
-    chosen = fields or [name for name in Summary.model_fields if name not in _NOT_GENERATED]
-    definitions: dict[str, Any] = {}
-    for name in chosen:
-        annotation = Summary.model_fields[name].annotation
-        if get_origin(annotation) is list:
-            (item,) = get_args(annotation)
-            if isinstance(item, type) and issubclass(item, Fact):
-                item = _item_model(item, sources, limits)
-            else:
-                item = _bounded(Summary, name, item, limits)
-            size = Field(min_length=1 if name == "key_points" else 0, max_length=_list_cap(name, limits))
-            definitions[name] = (Annotated[list[item], size], ...)
-        else:
-            definitions[name] = (_bounded(Summary, name, annotation, limits), ...)
-    return create_model("GeneratedSummary", __config__=ConfigDict(extra="forbid"), **definitions)
-
-
-def _item_model(fact: type[Fact], sources: Any, limits: SummaryLimits) -> type[BaseModel]:
-    """A Fact subclass's fields, bounded, `sources` first: the model picks the sentence, then says what it
-    states. (One manual trial each with Qwen2.5-Coder-0.5B: 7 of 7 key points cited their source sentence
-    this way, some with extra ids; 1 of 7 when the id came after the text.)"""
-    definitions: dict[str, Any] = {"sources": (sources, ...)}
-    definitions.update({
-        name: (_bounded(fact, name, info.annotation, limits), ...)
-        for name, info in fact.model_fields.items()
-        if name not in _NOT_GENERATED and name != "sources"
-    })
-    return create_model(fact.__name__, __config__=ConfigDict(extra="forbid"), **definitions)
-
-
-def _bounded(owner: type[BaseModel], name: str, annotation: Any, limits: SummaryLimits) -> Any:
-    """`annotation` with a finite grammar: strings get a length-capped pattern, numbers a range."""
-    if isinstance(annotation, types.UnionType) and type(None) in get_args(annotation):
-        (inner,) = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return _bounded(owner, name, inner, limits) | None
-    if annotation is str:
-        if (owner.__name__, name) == ("DateFact", "iso"):
-            return Annotated[str, Field(pattern=_ISO_DATE_PATTERN)]
-        return Annotated[str, Field(pattern=_TEXT_PATTERN % _char_cap(owner.__name__, name, limits))]
-    if annotation is float:
-        return Annotated[float, Field(ge=-NUMBER_BOUND, le=NUMBER_BOUND)]
-    raise TypeError(f"no grammar bound for {owner.__name__}.{name}: {annotation!r} (extend _bounded)")
-
-
-def _char_cap(owner: str, name: str, limits: SummaryLimits) -> int:
-    """Prose fields get their word limit's worth of characters; everything else is a short label."""
-    words = {"headline": limits.headline_words, "one_line": limits.one_line_words, "summary": limits.summary_words,
-             "text": limits.point_words, "text_en": limits.point_words, "text_id": limits.point_words}.get(name)
-    if owner in ("Summary", "KeyPoint", "Quote") and words:
-        return int(words * CHARS_PER_WORD * (INDONESIAN_LENGTH_FACTOR if name == "text_id" else 1))
-    return limits.label_chars
-
-
-def _list_cap(name: str, limits: SummaryLimits) -> int:
-    return {"key_points": limits.key_points, "quotes": limits.quotes, "topics": limits.topics}.get(name, limits.items)
-
-
-def _max_document_chars(schema: dict) -> int:
-    """Longest JSON text the schema's grammar (compact separators ", " and ": ") can produce. Raises
-    ValueError on an unbounded string or list, so a schema change cannot silently make the grammar
-    infinite."""
-    definitions = schema.get("$defs", {})
-
-    def longest(node: dict) -> int:
-        if "$ref" in node:
-            return longest(definitions[node["$ref"].rsplit("/", 1)[-1]])
-        if "anyOf" in node:
-            return max(longest(option) for option in node["anyOf"])
-        if "enum" in node or "const" in node:  # pydantic writes a one-id Literal as "const"
-            return max(len(json.dumps(value, ensure_ascii=False)) for value in node.get("enum", [node.get("const")]))
-        kind = node.get("type")
-        if kind == "object":
-            properties = node["properties"]
-            return 2 + 2 * (len(properties) - 1) + sum(
-                len(json.dumps(key)) + 2 + longest(value) for key, value in properties.items())
-        if kind == "array" and "maxItems" in node:
-            count = node["maxItems"]
-            return 2 + count * longest(node["items"]) + 2 * max(count - 1, 0)
-        if kind == "string" and _TEXT_CAP.search(node.get("pattern", "")):
-            return int(_TEXT_CAP.search(node["pattern"]).group(1)) + 2
-        if kind == "string" and node.get("pattern") == _ISO_DATE_PATTERN:
-            return _ISO_DATE_CHARS + 2
-        if kind == "number" and "maximum" in node and "minimum" in node:
-            return _NUMBER_CHARS
-        if kind == "null":
-            return 4
-        raise ValueError(f"unbounded node in generation schema: {node}")
-
-    return longest(schema)
-
-
 def _output_tokens(model: ChatModel, generated: type[BaseModel], max_new_tokens: int | None) -> int:
     """Tokens reserved for one reply. Every constrained token emits at least one character, so the
     document's character bound guarantees the grammar completes. Real tokenizers average ~4 characters
@@ -388,67 +225,15 @@ def _output_tokens(model: ChatModel, generated: type[BaseModel], max_new_tokens:
     article. A reply that still hits the cap raises GenerationError, never a half summary."""
     if max_new_tokens is not None:
         return max_new_tokens
-    return min(_max_document_chars(generated.model_json_schema()), model.context_length // 2)
+    return min(max_document_chars(generated.model_json_schema()), model.context_length // 2)
 
 
 # --------------------------------------------------------------------------- prompts
 
 
-def _prompt_messages(name: str, values: dict[str, Any]) -> tuple[str, str]:
-    """The (system, user) messages of template `name`: a "[system]" and a "[user]" section, with $names
-    filled (string.Template never re-reads substituted text, so article text cannot inject fields)."""
-    match = re.fullmatch(r"\[system\]\n(.*?)\n\[user\]\n(.*)", prompts.text(name), flags=re.S)
-    if not match:
-        raise ValueError(f"prompt template {name} needs a [system] and a [user] section")
-    system, user = (string.Template(part.strip()).substitute(values) for part in match.groups())
-    return system, user
-
-
-def _limit_values(limits: SummaryLimits) -> dict[str, Any]:
-    return {name: getattr(limits, name) for name in limits.__dataclass_fields__ if name != "label_chars"}
-
-
-def _render_summary_prompt(header: str, block_lines: Sequence[str], limits: SummaryLimits) -> tuple[str, str]:
-    article = "\n\n".join(part for part in (header, "\n".join(block_lines)) if part)
-    return _prompt_messages("summarize.v1.txt", {**_limit_values(limits), "article": article})
-
-
-def _one_line(text: str) -> str:
-    """One line, no delimiter look-alikes: article text can neither start a fake "[p9.s9]" line nor close
-    the data block."""
-    return _DELIMITER_LOOKALIKE.sub(lambda run: run.group(0)[:2], " ".join(text.split()))
-
-
-def _context_header(title_en: str | None, published: str | None, dateline: Dateline | None) -> str:
-    lines = [f"Title: {_one_line(title_en)}" if title_en else "",
-             f"Published: {_one_line(published)}" if published else "",
-             f"Dateline: {_one_line(dateline.text)}" if dateline else ""]
-    return "\n".join(line for line in lines if line)
-
-
-def _sentence_lines(sentence: Sentence) -> str:
-    line = f"[{sentence.id}] {_one_line(sentence.en if sentence.en is not None else sentence.text)}"
-    if _QUOTE_MARKS.search(sentence.text):
-        line += f"\nIndonesian: {_one_line(sentence.text)}"
-    return line
-
-
-def _block_lines(sentences: Sequence[Sentence]) -> list[str]:
-    """Sentence lines, a blank line between paragraphs."""
-    lines: list[str] = []
-    for index, paragraph in enumerate(_paragraphs(sentences)):
-        lines.extend(([""] if index else []) + [_sentence_lines(sentence) for sentence in paragraph])
-    return lines
-
-
 def _block_tokens(model: ChatModel, sentences: Sequence[Sentence]) -> int:
     # +2 per paragraph: the newlines that join it to its neighbours
-    return model.token_count("\n".join(_sentence_lines(sentence) for sentence in sentences)) + 2
-
-
-def _paragraphs(sentences: Sequence[Sentence]) -> list[list[Sentence]]:
-    """Consecutive sentences grouped by the paragraph part of their id ("p3" of "p3.s2")."""
-    return [list(group) for _, group in itertools.groupby(sentences, key=lambda s: s.id.split(".", 1)[0])]
+    return model.token_count("\n".join(sentence_lines(sentence) for sentence in sentences)) + 2
 
 
 # --------------------------------------------------------------------------- generation
@@ -466,8 +251,8 @@ class _Call:
 
 
 def _chunk_call(sentences: Sequence[Sentence], header: str, limits: SummaryLimits) -> _Call:
-    system, user = _render_summary_prompt(header, _block_lines(sentences), limits)
-    return _Call(_messages(system, user), _generation_model([s.id for s in sentences], limits),
+    system, user = render_summary_prompt(header, block_lines(sentences), limits)
+    return _Call(messages(system, user), generation_model([s.id for s in sentences], limits),
                  f"sentences {sentences[0].id}-{sentences[-1].id}", lambda reply: _to_summary(reply.model_dump()))
 
 
@@ -489,26 +274,9 @@ def _merge_call(parts: Sequence[Summary], limits: SummaryLimits) -> _Call:
             merged[name] = [_plain(item) for part in parts for item in getattr(part, name)]
         return _to_summary(merged)
 
-    system, user = _render_merge_prompt(parts, limits)
-    return _Call(_messages(system, user), _generation_model(cited, limits, _MERGED_BY_LLM),
+    system, user = render_merge_prompt(parts, limits)
+    return _Call(messages(system, user), generation_model(cited, limits, _MERGED_BY_LLM),
                  f"merge of {len(parts)} partial summaries", finish)
-
-
-def _messages(system: str, user: str) -> list[dict[str, str]]:
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
-def _render_merge_prompt(parts: Sequence[Summary], limits: SummaryLimits) -> tuple[str, str]:
-    parts_text = "\n\n".join(_render_partial(number, part) for number, part in enumerate(parts, 1))
-    return _prompt_messages("summarize.merge.v1.txt",
-                            {**_limit_values(limits), "parts": len(parts), "parts_text": parts_text})
-
-
-def _render_partial(number: int, part: Summary) -> str:
-    points = [f"- {_one_line(point.text)} [{', '.join(point.sources)}]" for point in part.key_points]
-    return "\n".join([f"Part {number}", f"Headline: {_one_line(part.headline)}",
-                      f"One line: {_one_line(part.one_line)}", f"Summary: {_one_line(part.summary)}",
-                      "Key points:", *points])
 
 
 def _run_calls(calls: Sequence[_Call], model: ChatModel, max_new_tokens: int | None) -> list[Summary | GenerationError]:
@@ -553,20 +321,20 @@ def _plain(item: Any) -> Any:
     return item.model_dump() if isinstance(item, BaseModel) else item
 
 
-def _fold(text: str | None) -> str:
+def _text_key(text: str | None) -> str:
     return " ".join((text or "").casefold().split())
 
 
 # What makes two items of a list the same fact (on plain data), for de-duplication and chunk merges.
 _UNION_KEYS: dict[str, Callable[[Any], Any]] = {
-    "key_points": lambda item: _fold(item["text"]),
-    "people": lambda item: _fold(item["name"]),
-    "organizations": lambda item: _fold(item["name"]),
-    "locations": lambda item: _fold(item["name"]),
-    "dates": lambda item: (_fold(item["text"]), item["iso"]),
-    "numbers": lambda item: (item["value"], _fold(item["unit"]), _fold(item["what"])),
-    "quotes": lambda item: _fold(item["text_id"]),
-    "topics": _fold,
+    "key_points": lambda item: _text_key(item["text"]),
+    "people": lambda item: _text_key(item["name"]),
+    "organizations": lambda item: _text_key(item["name"]),
+    "locations": lambda item: _text_key(item["name"]),
+    "dates": lambda item: (_text_key(item["text"]), item["iso"]),
+    "numbers": lambda item: (item["value"], _text_key(item["unit"]), _text_key(item["what"])),
+    "quotes": lambda item: _text_key(item["text_id"]),
+    "topics": _text_key,
 }
 
 

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from summarizer import summarize
+from summarizer import summarize, summary_grammar
 from summarizer.config import Config
 from summarizer.errors import GenerationError
 from summarizer.models import load_chat_model, resolve_model
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None an
                                 reason="llama-cpp-python not installed (pip install -e '.[gguf]')")
 
 SHORT = DecodeOptions(max_new_tokens=6)
-TINY_LIMITS = summarize.SummaryLimits(headline_words=3, one_line_words=4, summary_words=6, point_words=4,
+TINY_LIMITS = summary_grammar.SummaryLimits(headline_words=3, one_line_words=4, summary_words=6, point_words=4,
                                       label_chars=12, key_points=2, items=2, quotes=1, topics=2, sources=2)
 
 
@@ -136,7 +136,7 @@ def test_summary_schema_becomes_a_grammar_llama_cpp_accepts():
 
     from summarizer.models.gbnf import schema_to_gbnf
 
-    schema = summarize._generation_model(["p1.s1", "p2.s1"], summarize.DEFAULT_LIMITS).model_json_schema()
+    schema = summary_grammar.generation_model(["p1.s1", "p2.s1"], summary_grammar.DEFAULT_LIMITS).model_json_schema()
     grammar = schema_to_gbnf(schema)
     assert "{0,1080}" in grammar and '"{\\"headline\\": "' in grammar
     LlamaGrammar.from_string(grammar, verbose=False)
