@@ -72,6 +72,7 @@ class DirectoryWriter:
     def __init__(self, directory: Path, fmt: Format):
         self.directory, self.fmt = Path(directory), fmt
         self._index = None
+        self._names: set[str] = set()  # files written by this run: same-named articles must not overwrite
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._index = os.open(self.directory / "index.jsonl",
@@ -82,6 +83,12 @@ class DirectoryWriter:
 
     def write(self, record: Record) -> None:
         name = _file_name(record, self.fmt)
+        stem, suffix = name[:-len(EXTENSIONS[self.fmt])], EXTENSIONS[self.fmt]
+        number = 1
+        while name in self._names:  # a/x.txt and b/x.txt with the same text, or both failing
+            number += 1
+            name = f"{stem}-{number}{suffix}"
+        self._names.add(name)
         body = record_json(record, indent=2) + "\n" if self.fmt in ("json", "jsonl") else render_text(record, self.fmt)
         entry = json.dumps({
             "source": record.source, "source_b64": record.source_b64, "id": record.id, "file": name,

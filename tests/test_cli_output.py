@@ -181,3 +181,44 @@ def test_a_missing_gguf_path_is_blamed_before_any_default_model(tmp_path):
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert "path/to/model.gguf" in line and "opus-mt" not in line
+
+
+@pytest.mark.parametrize("args", [["translate", "--bogus"], ["translate", "--beams", "x", "a.txt"], ["--bogus"],
+                                  ["no-such-command"], ["cache", "prune"]])
+def test_usage_errors_are_one_line_on_stderr_with_exit_2(args):
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("summarizer: error: "), result.stderr
+    assert "--help" in result.stderr
+
+
+def test_ctrl_c_in_any_command_prints_the_interrupted_line_and_exits_130(monkeypatch):
+    import summarizer.cli.cache
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(summarizer.cli.cache, "_open_cache", interrupted)
+    result = CliRunner().invoke(app, ["cache", "stats"])
+    assert result.exit_code == 130
+    assert result.stderr == "summarizer: interrupted; finished articles are kept and cached, rerun to resume\n"
+
+
+def test_same_named_articles_get_their_own_out_files(tmp_path, tiny_marian_dir):
+    """a/x.txt and b/x.txt with the same text share stem and id; neither may overwrite the other, and
+    two failing files named alike neither."""
+    for folder in ("a", "b"):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+        (tmp_path / "in" / folder / "x.txt").write_text(ARTICLE, encoding="utf-8")
+        (tmp_path / "in" / folder / "bad.txt").write_bytes(b"")
+    result = CliRunner().invoke(app, ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir),
+                                      "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 1
+    index = [json.loads(line) for line in (tmp_path / "out" / "index.jsonl").read_text().splitlines()]
+    files = [entry["file"] for entry in index]
+    assert len(index) == 4 and len(set(files)) == 4
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == sorted([*files, "index.jsonl"])
+    for entry in index:
+        written = json.loads((tmp_path / "out" / entry["file"]).read_text())
+        assert written["source"] == entry["source"]

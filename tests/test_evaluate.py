@@ -8,10 +8,9 @@ import json
 
 import pytest
 import sacrebleu
-import typer
 from typer.testing import CliRunner
 
-from summarizer.cli_eval import eval_command
+from summarizer.cli import app
 from summarizer.config import Config
 from summarizer.errors import UsageError
 from summarizer.evaluate import EvalDocument, EvalSet, evaluate, fidelity, read_documents, read_line_pairs
@@ -28,16 +27,8 @@ REFERENCES = [
 ]
 
 
-def _app() -> typer.Typer:
-    """A Typer app with the eval command registered the way the main CLI registers it."""
-    app = typer.Typer()
-    app.command("eval")(eval_command)
-    app.callback()(lambda: None)  # keep `eval` a subcommand, as in the real app
-    return app
-
-
 def run_eval(*args: str):
-    return CliRunner().invoke(_app(), ["eval", *args])
+    return CliRunner().invoke(app, ["eval", *args])
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def resolved_translator(spec, config):
 
 def test_importing_models_does_not_import_torch():
     code = (
-        "import sys, summarizer.models, summarizer.cli_models; "
+        "import sys, summarizer.models, summarizer.cli.models; "
         "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

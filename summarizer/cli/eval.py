@@ -1,18 +1,19 @@
 """`summarizer eval`: the command layer only (options -> Config -> evaluate.evaluate -> table or JSON).
 
-The lead registers it with `app.command("eval")(eval_command)`. Imports stay inside the function so that
-`summarizer --help` does not pay for sacrebleu, the pipeline or torch.
+Imports stay inside the function so that `summarizer --help` does not pay for sacrebleu, the pipeline or
+torch.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+
+from summarizer.cli.options import (BeamsOpt, CacheDirOpt, DtypeOpt, MtModelOpt, NoCacheOpt, PickleOpt, QuantizeOpt,
+                                    ThreadsOpt, make_config)
 
 EVAL_FORMATS = ("table", "json")
 
@@ -21,48 +22,47 @@ def eval_command(
     src: Annotated[Optional[Path], typer.Option("--src", help="Source (Indonesian) file, one segment a line; with --ref.", show_default=False)] = None,
     ref: Annotated[Optional[Path], typer.Option("--ref", help="Reference (English) file, line-aligned with --src.", show_default=False)] = None,
     docs: Annotated[Optional[Path], typer.Option("--docs", help="Whole documents: JSONL with 'ind_sentences' and 'eng_sentences' lists (e.g. NTREX-128's document file); scored per sentence and per document.", show_default=False)] = None,
-    mt_model: Annotated[Optional[str], typer.Option("--mt-model", help="Translation model: preset, hub id[@rev], local dir or .gguf [env SUMMARIZER_MT_MODEL].", show_default=False)] = None,
+    mt_model: MtModelOpt = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N lines (--src/--ref) or documents (--docs).", show_default=False)] = None,
-    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads for the model.", show_default=False)] = None,
-    beams: Annotated[int, typer.Option("--beams", min=1, max=16, help="Beam size (1 = greedy).")] = 1,
-    quantize: Annotated[str, typer.Option("--quantize", help="none, or int8 (dynamic int8 Linear layers on CPU).")] = "none",
-    dtype: Annotated[str, typer.Option("--dtype", help="auto, float32 or bfloat16.")] = "auto",
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Cache directory [env SUMMARIZER_CACHE_DIR; default ./cache].", show_default=False)] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache (speed figures then cover every sentence).")] = False,
-    allow_pickle: Annotated[bool, typer.Option("--allow-pickle", help="Allow pickled (.bin) weights. Only for models you trust.")] = False,
+    threads: ThreadsOpt = None,
+    beams: BeamsOpt = 1,
+    quantize: QuantizeOpt = "none",
+    dtype: DtypeOpt = "auto",
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
+    allow_pickle: PickleOpt = False,
     json_path: Annotated[Optional[Path], typer.Option("--json", help="Also write the full report as JSON to FILE.", show_default=False)] = None,
     translations: Annotated[Optional[Path], typer.Option("--translations", help="Also write the translations to FILE, one sentence a line, aligned with the references.", show_default=False)] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output on stdout: table or json.")] = "table",
     baseline: Annotated[bool, typer.Option("--baseline", help="Also translate naively with the same model (one sentence per call, raw reply, no guards) and compare.")] = False,
 ) -> None:
     """Score translation quality (sacrebleu BLEU/chrF), fidelity warnings and speed on a parallel test set."""
-    from summarizer.cli import _config, user_errors
     from summarizer.errors import UsageError
+    from summarizer.progress import counter
 
-    with user_errors():
-        if format not in EVAL_FORMATS:
-            raise UsageError(f"unknown --format {format!r}", hint=f"use one of: {', '.join(EVAL_FORMATS)}")
-        if docs is not None and (src is not None or ref is not None):
-            raise UsageError("--docs cannot be combined with --src/--ref", hint="evaluate one test set at a time")
-        if docs is None and (src is None or ref is None):
-            raise UsageError("no test set given", hint="pass --src FILE --ref FILE (line-aligned) or --docs FILE.jsonl")
-        config = _config("translate", mt_model=mt_model, cache_dir=cache_dir, use_cache=not no_cache,
+    if format not in EVAL_FORMATS:
+        raise UsageError(f"unknown --format {format!r}", hint=f"use one of: {', '.join(EVAL_FORMATS)}")
+    if docs is not None and (src is not None or ref is not None):
+        raise UsageError("--docs cannot be combined with --src/--ref", hint="evaluate one test set at a time")
+    if docs is None and (src is None or ref is None):
+        raise UsageError("no test set given", hint="pass --src FILE --ref FILE (line-aligned) or --docs FILE.jsonl")
+    config = make_config(task="translate", mt_model=mt_model, cache_dir=cache_dir, use_cache=not no_cache,
                          threads=threads, beams=beams, quantize=quantize, dtype=dtype, allow_pickle=allow_pickle)
 
-        from summarizer import evaluate
+    from summarizer import evaluate
 
-        dataset = evaluate.read_documents(docs, limit) if docs is not None else evaluate.read_line_pairs(src, ref, limit)
-        with _progress(dataset.sentence_count * (2 if baseline else 1)) as advance:
-            result = evaluate.evaluate(dataset, config, progress=advance, baseline=baseline)
-        if json_path is not None:
-            _write(json_path, "--json", json.dumps(result.report, indent=2, ensure_ascii=False) + "\n")
-        if translations is not None:
-            lines = [" ".join(sentence.split()) for document in result.hypotheses for sentence in document]
-            _write(translations, "--translations", "".join(line + "\n" for line in lines))
-        if format == "json":
-            typer.echo(json.dumps(result.report, indent=2, ensure_ascii=False))
-        else:
-            print_report(result.report)
+    dataset = evaluate.read_documents(docs, limit) if docs is not None else evaluate.read_line_pairs(src, ref, limit)
+    with counter("translating", dataset.sentence_count * (2 if baseline else 1)) as advance:
+        result = evaluate.evaluate(dataset, config, progress=advance, baseline=baseline)
+    if json_path is not None:
+        _write(json_path, "--json", json.dumps(result.report, indent=2, ensure_ascii=False) + "\n")
+    if translations is not None:
+        lines = [" ".join(sentence.split()) for document in result.hypotheses for sentence in document]
+        _write(translations, "--translations", "".join(line + "\n" for line in lines))
+    if format == "json":
+        typer.echo(json.dumps(result.report, indent=2, ensure_ascii=False))
+    else:
+        print_report(result.report)
 
 
 def _write(path: Path, option: str, text: str) -> None:
@@ -72,21 +72,6 @@ def _write(path: Path, option: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {option} {path}: {exc}", hint="pass a writable path") from None
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A sentence progress bar on stderr when it is a terminal; no callback otherwise."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("translating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("translate", total=total)
-        yield lambda done: bar.advance(task, done)
 
 
 def _number(value: float | None, digits: int = 1, suffix: str = "") -> str:

@@ -1,7 +1,7 @@
 """`summarizer models ...`: list presets, show how a SPEC resolves, download a model for offline use.
 
 Thin: resolution and downloading live in summarizer.models; errors are raised typed and mapped to one line
-by the CLI. Runs download missing models themselves; `models pull` prepares a machine ahead of time.
+by cli/errors.py. Runs download missing models themselves; `models pull` prepares a machine ahead of time.
 """
 
 from __future__ import annotations
@@ -12,23 +12,11 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from summarizer.cli.options import CacheDirOpt, JsonOpt, make_config
 from summarizer.errors import ModelNotFoundError, SetupError, UsageError
 
 app = typer.Typer(help="List, inspect and download models.", no_args_is_help=True, add_completion=False,
                   rich_markup_mode=None)  # plain help keeps [bracketed] text
-
-CacheDirOpt = Annotated[
-    Optional[Path], typer.Option("--cache-dir", help="Cache directory [env SUMMARIZER_CACHE_DIR; default ./cache].")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-
-
-def _config(cache_dir: Path | None = None, allow_pickle: bool = False):
-    from summarizer.config import Config
-
-    # use_cache=False: inspecting a model must not create or write the cache directory.
-    return Config(**({"cache_dir": cache_dir} if cache_dir else {}), allow_pickle=allow_pickle, use_cache=False)
-
 
 @app.command("list")
 def list_models(as_json: JsonOpt = False) -> None:
@@ -101,7 +89,7 @@ def info(
             "note": preset.note,
         }
     try:
-        resolved = resolve_spec(spec, _config(cache_dir))
+        resolved = resolve_spec(spec, make_config(cache_dir=cache_dir, use_cache=False))  # inspecting must not create the cache
     except ModelNotFoundError as missing:
         if not preset:
             raise
