@@ -52,7 +52,7 @@ CONFIGS = {  # name -> worker kind, dtype, quantize
 }
 # Full-run sizes. Throughput sentences: enough for several full batches of the engine (a batch is ~16 news
 # sentences); the LLM decodes ~10x slower, so fewer. 40 new tokens is a typical news sentence in English
-# (PERF-NOTES used the same). Quality: a few hundred sentences keep chrF's noise under ~0.5 points; with
+# (earlier measurements used the same). Quality: a few hundred sentences keep chrF's noise under ~0.5 points; with
 # random weights only output agreement is measured, and 100 sentences settle it (every random output also
 # trips the degenerate-output guard, doubling the decoding work).
 FULL = {"sentences_seq2seq": 64, "sentences_causal": 16, "new_tokens": 40, "quality_seq2seq": 300,
@@ -73,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="architectures to include: marian (opus-mt-id-en shape, random weights), qwen "
                         "(Qwen2.5-0.5B: the small GGUF when present, else random weights), or none")
     parser.add_argument("--configs", default=",".join(CONFIGS), help=f"subset of {tuple(CONFIGS)}")
-    parser.add_argument("--llm", help="GGUF/dir for the cli section (default: tools/get-small-llm.sh); "
+    parser.add_argument("--llm", help="GGUF/dir for the cli section (default: the team's shared ../shared/tools/get-small-llm.sh, not in this repository); "
                         "'none': no LLM (the cli section then runs `translate`)")
     parser.add_argument("--sentences", type=int, help="throughput sentences per target (overrides the defaults)")
     parser.add_argument("--new-tokens", type=int, help="generated tokens per sentence (fixed: min = max)")

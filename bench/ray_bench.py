@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-# Both engines alike: torch's OpenMP threads otherwise spin-wait and collapse on a shared machine (FINDINGS.md);
+# Both engines alike: torch's OpenMP threads otherwise spin-wait and collapse on a shared machine;
 # set before torch loads here and before Ray's workers inherit the environment.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 

@@ -7,7 +7,8 @@ measure what opus-mt-id-en and Qwen2.5-0.5B cost; translation quality needs the 
 Tokenizers matter too (source length drives attention and padding cost), so the Marian tokenizer is a
 SentencePiece model trained on the FLORES-200 devtest text (a different corpus from the NTREX sentences we
 time), sized so that Indonesian news tokenizes to a realistic ~1.6 tokens per word. The Qwen shape is only a
-fallback: the small GGUF from tools/get-small-llm.sh is a real model of that architecture.
+fallback: the small GGUF from the team's shared tools (../shared/tools/get-small-llm.sh, not in this repository)
+is a real model of that architecture.
 """
 
 from __future__ import annotations

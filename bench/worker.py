@@ -138,8 +138,8 @@ def run_naive(spec: dict[str, Any]) -> dict[str, Any]:
 
 def run_engine(spec: dict[str, Any]) -> dict[str, Any]:
     """Our engine exactly as the product builds it, under the configuration's dtype/quantize."""
-    import summarizer.translate as translate_module
     from summarizer.models import load_translator
+    from summarizer.translate import TranslationEngine
 
     _set_threads(spec["threads"])
     config = _config(spec, mt_model=spec["model"], dtype=spec["dtype"], quantize=spec["quantize"])
@@ -147,10 +147,9 @@ def run_engine(spec: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     translator = load_translator(resolved, config)
     load_seconds = time.perf_counter() - started
-    engine = translate_module.TranslationEngine(translator, beams=1, batch_tokens=config.batch_tokens)
     # Forced lengths make every output run past its natural end, which the degenerate-output guard would
     # (rightly) retry: measure decoding alone. The quality section runs the full engine.
-    translate_module.degeneracy = lambda source, output: None
+    engine = TranslationEngine(translator, beams=1, batch_tokens=config.batch_tokens, degenerate_guard=False)
     force_new_tokens(2)
     engine.translate(spec["sentences"][:1])  # warm-up
     force_new_tokens(spec["new_tokens"])

@@ -92,7 +92,7 @@ def _resolve_models(runtime: Runtime, config: Config) -> None:
 
     specs = {"mt": config.mt_model, **({"llm": config.llm} if config.task == "summarize" else {})}
     for role in sorted(specs, key=lambda role: not looks_like_path(specs[role])):
-        getattr(runtime, role)
+        getattr(runtime, f"resolved_{role}")
 
 
 def error_line(record: Record) -> str:

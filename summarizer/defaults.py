@@ -8,8 +8,9 @@ import os
 
 DEFAULT_MT_MODEL = "opus-mt-id-en"
 # The summary model: the GGUF preset when the native llama.cpp backend (llama-cpp-python) is installed,
-# because llama.cpp decodes a Q4 GGUF several times faster than transformers on CPU (FINDINGS.md: 28
-# against ~5 tokens/s) from a third of the download; else the transformers preset of the same model.
+# because llama.cpp decodes a Q4 GGUF several times faster than transformers on CPU (28 against ~5
+# tokens/s measured on 2 cores; docs/benchmarks.md, "LLM backends") from a third of the download; else the
+# transformers preset of the same model.
 DEFAULT_LLM_GGUF = "qwen2.5-1.5b-instruct-q4"
 DEFAULT_LLM_TRANSFORMERS = "qwen2.5-1.5b-instruct"
 _TRUE_WORDS = ("1", "on", "yes", "true")

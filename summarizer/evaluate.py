@@ -174,7 +174,7 @@ def _translate(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] |
             load_seconds = time.perf_counter() - started
         return measured
 
-    resolved = runtime.mt  # resolve first: a missing model is a setup error before any work
+    resolved = runtime.resolved_mt  # resolve first: a missing model is a setup error before any work
     causal = resolved.architecture == "causal"
     texts: list[str] = []
     contexts: list[str | None] = []

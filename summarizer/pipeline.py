@@ -30,8 +30,8 @@ from summarizer.schema import Article, ErrorInfo, Issue, Record, Segmented, Summ
 from summarizer.translate import ENGINE_VERSION, TranslationEngine, translate_segments, valid_result
 
 TITLE_ID = "title"
-# Summaries decoded together on a batching backend: the batch size where PERF-NOTES measured bf16 decoding
-# at 5x the single-row rate, with memory for 8 article-long prompts well under 1 GB for a 0.5B model.
+# Summaries decoded together on a batching backend: the batch size where bf16 decoding measured 5x the
+# single-row rate on 2 cores, with memory for 8 article-long prompts well under 1 GB for a 0.5B model.
 SUMMARY_BATCH = 8
 # (source, stage, done, total): how far an article has got, for a progress bar. `done`/`total` count
 # sentences in the translate stage and are 0 where a stage has no finer steps.
@@ -71,18 +71,19 @@ class Runtime:
         self.cache.close()
         self._shared.pop(self.config, None)
 
+    # The models the SPEC strings Config.mt_model / Config.llm resolve to (resolving loads nothing).
     @cached_property
-    def mt(self) -> ResolvedModel:
+    def resolved_mt(self) -> ResolvedModel:
         return resolve_model(self.config.mt_model, "translation", self.config)
 
     @cached_property
-    def llm(self) -> ResolvedModel:
+    def resolved_llm(self) -> ResolvedModel:
         return resolve_model(self.config.llm, "summary", self.config)
 
     @cached_property
     def mt_key(self) -> list[object]:
         """Everything besides the input that can change a translation."""
-        mt, cfg = self.mt, self.config
+        mt, cfg = self.resolved_mt, self.config
         if mt.architecture == "causal":
             from summarizer.models import chat_backend
             from summarizer.models.llm_translator import PROMPT_FILE
@@ -99,24 +100,24 @@ class Runtime:
         from summarizer.models import chat_backend
         from summarizer.summary_prompt import prompt_hash
 
-        return [self.llm.fingerprint, chat_backend(self.llm, self.config), self.config.dtype,
+        return [self.resolved_llm.fingerprint, chat_backend(self.resolved_llm, self.config), self.config.dtype,
                 self.config.quantize, prompt_hash()]
 
     def engine(self) -> TranslationEngine:
         if self._engine is None:
             if not self.load_models:
-                raise ModelRequired(self.mt.display)
+                raise ModelRequired(self.resolved_mt.display)
             with paused():  # loading is setup: it does not count against the article's time budget
-                translator = self.models.translator(self.mt)
+                translator = self.models.translator(self.resolved_mt)
             self._engine = TranslationEngine(_CountingTranslator(translator, self), beams=self.config.beams,
                                              batch_tokens=self.config.batch_tokens)
         return self._engine
 
     def chat_model(self) -> ChatModel:
         if not self.load_models:
-            raise ModelRequired(self.llm.display)
+            raise ModelRequired(self.resolved_llm.display)
         with paused():
-            return self.models.chat_model(self.llm)
+            return self.models.chat_model(self.resolved_llm)
 
     @cached_property
     def models(self) -> ModelRegistry:
@@ -129,7 +130,7 @@ class Runtime:
         sequence at a time, where waiting for a batch would only delay each record."""
         from summarizer.models import chat_backend
 
-        return SUMMARY_BATCH if chat_backend(self.llm, self.config) == "transformers" else 1
+        return SUMMARY_BATCH if chat_backend(self.resolved_llm, self.config) == "transformers" else 1
 
 
 class _CountingTranslator:
@@ -228,7 +229,7 @@ def _translate_stages(work: _Work, doc: InputDocument, runtime: Runtime, report:
         raise InputError(f"{doc.source}: {len(segmented.sentences):,} sentences, over the limit of "
                          f"{runtime.config.max_sentences:,}", hint="split the file; this is not a single news article")
     record.paragraphs, record.sentences = segmented.paragraphs, segmented.sentences
-    record.models["mt"] = runtime.mt.display
+    record.models["mt"] = runtime.resolved_mt.display
     with _timed(timings, "translate"):
         _translate(record, article, segmented, runtime, lambda done, total: report(doc.source, "translate", done, total))
     report(doc.source, "check", 0, 0)
@@ -275,7 +276,7 @@ def _translate(record: Record, article: Article, segmented: Segmented, runtime: 
         record.cache["translation"] = "hit"
         by_id = cached
     else:
-        contexts = _contexts(segmented, ids) if runtime.mt.architecture == "causal" else None
+        contexts = _contexts(segmented, ids) if runtime.resolved_mt.architecture == "causal" else None
         before = runtime.cache.hits["sentence"]
         runtime.on_segments = on_segments
         try:
@@ -364,7 +365,7 @@ def _summarize_stage(works: Sequence[_Work], runtime: Runtime) -> None:
     for work in works:
         record, article = work.record, work.article
         assert article is not None  # set by _translate_stages for every article without an error
-        record.models["llm"] = runtime.llm.display
+        record.models["llm"] = runtime.resolved_llm.display
         title_en = record.translation.title if record.translation else None
         key = cache_key(
             "summary", runtime.llm_key, [(s.id, s.text, s.en) for s in record.sentences], title_en,

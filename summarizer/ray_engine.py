@@ -163,7 +163,7 @@ class Worker:
     def _check_models(self, expected: dict[str, list[Any]]) -> None:
         """Same cache keys as the driver, or refuse: results must not depend on which node ran them."""
         for role, key in expected.items():
-            resolved: ResolvedModel = self.runtime.mt if role == "mt" else self.runtime.llm
+            resolved: ResolvedModel = self.runtime.resolved_mt if role == "mt" else self.runtime.resolved_llm
             mine = self.runtime.mt_key if role == "mt" else self.runtime.llm_key
             if mine != key and mine[0] != key[0]:
                 raise SetupError(
@@ -275,11 +275,11 @@ class RayEngine:
         self._probe_cache = _Probe(runtime.cache)
         self._probe_runtime = Runtime(config, cache=self._probe_cache, load_models=False)
         self._expected = {"mt": runtime.mt_key}
-        self._display = {"mt": runtime.mt.display}
-        self._probe_runtime.mt, self._probe_runtime.mt_key = runtime.mt, runtime.mt_key  # resolved once
+        self._display = {"mt": runtime.resolved_mt.display}
+        self._probe_runtime.resolved_mt, self._probe_runtime.mt_key = runtime.resolved_mt, runtime.mt_key  # resolved once
         if config.task == "summarize":
-            self._expected["llm"], self._display["llm"] = runtime.llm_key, runtime.llm.display
-            self._probe_runtime.llm, self._probe_runtime.llm_key = runtime.llm, runtime.llm_key
+            self._expected["llm"], self._display["llm"] = runtime.llm_key, runtime.resolved_llm.display
+            self._probe_runtime.resolved_llm, self._probe_runtime.llm_key = runtime.resolved_llm, runtime.llm_key
         self._next = 0  # next document to probe
         self._emitted = 0  # records handed out so far
         self._pending: list[tuple[int, tuple[InputDocument, dict[str, Any]]]] = []
@@ -425,9 +425,9 @@ class RayEngine:
         self._connect()
         cpus, actors = self._shape()
         # Absolute paths for local models: a worker's working directory is not the driver's.
-        update: dict[str, Any] = {"mt_model": _portable_spec(self.runtime.mt)}
+        update: dict[str, Any] = {"mt_model": _portable_spec(self.runtime.resolved_mt)}
         if "llm" in self._expected:
-            update["llm"] = _portable_spec(self.runtime.llm)
+            update["llm"] = _portable_spec(self.runtime.resolved_llm)
         if self.config.threads is None:  # one model thread per CPU Ray reserves for the actor
             update["threads"] = max(1, int(cpus))
         config = self.config.model_copy(update=update)
@@ -501,7 +501,7 @@ class RayEngine:
 
         from summarizer.models.resolve import model_files
 
-        resolved = {role: self.runtime.mt if role == "mt" else self.runtime.llm for role in self._expected}
+        resolved = {role: self.runtime.resolved_mt if role == "mt" else self.runtime.resolved_llm for role in self._expected}
         shipped: dict[str, _Shipment] = {}
         by_fingerprint: dict[str, _Shipment] = {}
         for role, model in resolved.items():

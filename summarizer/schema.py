@@ -182,4 +182,4 @@ class Record(_Strict):
     error: ErrorInfo | None = None
     models: dict[str, str] = {}
     timings: dict[str, float] = Field(default={}, description="seconds per stage")
-    cache: dict[str, str] = Field(default={}, description="'hit' or 'miss' per stage")
+    cache: dict[str, str] = Field(default={}, description="per stage: 'hit', 'miss', or 'partial' (some sentences were cached)")

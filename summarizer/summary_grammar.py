@@ -23,7 +23,7 @@ NOT_GENERATED = frozenset({"publication", "grounding", "origin", "issues"})
 
 # Grammar caps are in characters, the prompt's limits in words. An English word plus its space averages
 # ~6 characters; 9 per word leaves 50% headroom so a model that respects the stated word limit is never
-# cut mid-phrase by the grammar (FINDINGS.md: a tight maxLength truncates mid-phrase).
+# cut mid-phrase by the grammar (a tight cap was seen to truncate replies mid-phrase).
 CHARS_PER_WORD = 9
 
 

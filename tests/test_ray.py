@@ -247,7 +247,7 @@ def test_shipped_model_reaches_workers_through_the_object_store(tmp_path, tiny_m
     records, failed, engine = run(config, paths, ray_engine(actors=1, ship_models=True))
     assert failed == 0
     assert [stable(r) for r in records] == [stable(r) for r in reference]  # model named as the driver knows it
-    fingerprint = Runtime(config).mt.fingerprint
+    fingerprint = Runtime(config).resolved_mt.fingerprint
     from summarizer.ray_engine import SHIPPED_MODELS_DIR
 
     copies = list(Path(__import__("tempfile").gettempdir(), SHIPPED_MODELS_DIR).glob("*/.complete"))

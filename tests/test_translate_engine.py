@@ -1,7 +1,7 @@
 """The translation engine: batching, order, splitting, degenerate-output guard, sentence cache.
 
 A scripted Translator double makes the engine's decisions observable here; the same engine runs on real
-tiny Marian/NLLB/Qwen2 models in test_pipeline.py.
+tiny Marian/NLLB/Qwen2 models in test_models.py and test_cli.py.
 """
 
 from __future__ import annotations

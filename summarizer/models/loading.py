@@ -64,7 +64,7 @@ def prepare_torch(config: Config) -> "torch":
 
 def cpu_has_native_bf16() -> bool:
     """True when the CPU computes bfloat16 natively (AVX512-BF16 or AMX): there bf16 decoding is
-    ~2x faster than fp32 (PERF-NOTES.md); elsewhere bf16 is emulated and slower."""
+    ~2x faster than fp32 (measured with Qwen2.5-0.5B on such a CPU); elsewhere bf16 is emulated and slower."""
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -74,7 +74,7 @@ def cpu_has_native_bf16() -> bool:
 
 def torch_dtype(config: Config, architecture: str) -> "torch.dtype":
     """config.dtype, with "auto" = float32 for seq2seq (small, quality first) and bfloat16 for causal LMs
-    when the CPU has native bf16 (PERF-NOTES: identical greedy output on the samples tried, 2-3x faster)."""
+    when the CPU has native bf16 (identical greedy output on the samples tried, 2-3x faster)."""
     import torch
 
     if config.quantize == "int8":
@@ -89,7 +89,7 @@ def torch_dtype(config: Config, architecture: str) -> "torch.dtype":
 
 
 def quantize_if_asked(model: Any, config: Config) -> Any:
-    """Dynamic int8 on nn.Linear (PERF-NOTES: ~4x Marian throughput at batch 1). Embeddings stay float."""
+    """Dynamic int8 on nn.Linear (docs/benchmarks.md: ~3x Marian's fp32 throughput). Embeddings stay float."""
     if config.quantize != "int8":
         return model
     import torch

@@ -1,0 +1,26 @@
+"""The docs a developer acts on stay true: CI runs the README's test command, and docs/architecture.md
+names only modules that exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_ci_runs_the_readme_full_test_command():
+    readme = [line.split("#")[0].strip() for line in (ROOT / "README.md").read_text().splitlines()
+              if line.startswith("python -m pytest")]
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines() if "pytest" in line
+          and not line.lstrip().startswith("#")]
+    assert readme and ci == readme[:1]
+
+
+def test_architecture_names_only_modules_that_exist():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    named = set(re.findall(r"`?([\w/]+\.py)\b", text))
+    package = ROOT / "summarizer"
+    missing = [name for name in named
+               if not any((base / name).exists() for base in (ROOT, package, package / "models", package / "cli"))]
+    assert named and not missing, missing
