@@ -60,7 +60,8 @@ def write_articles(folder: Path, limit: int | None) -> tuple[list[Path], int]:
 def run(paths: list[Path], config, engine=None) -> dict:
     """One batch as run_batch does it (records rendered, not printed); wall and driver CPU seconds."""
     from summarizer.sources import discover
-    from summarizer.pipeline import Runtime, process_articles
+    from summarizer.pipeline import process_articles
+    from summarizer.runtime import Runtime
 
     docs = discover([str(p) for p in paths])
     runtime = Runtime(config)

@@ -16,7 +16,8 @@ from pydantic_core import PydanticSerializationError
 
 from summarizer.config import Config
 from summarizer.sources import InputDocument, printable_source
-from summarizer.pipeline import Runtime, process_articles
+from summarizer.pipeline import process_articles
+from summarizer.runtime import Runtime
 from summarizer.progress import ProgressBar
 from summarizer.render import DirectoryWriter, Format, StreamWriter
 from summarizer.schema import ErrorInfo, Record

@@ -335,7 +335,7 @@ def evaluate(dataset: EvalSet, config: Config, progress: Callable[[int], None] |
 
     `progress` is called with the number of sentences finished after each chunk.
     """
-    from summarizer.pipeline import Runtime
+    from summarizer.runtime import Runtime
 
     runtime = Runtime(config)
     try:

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -32,11 +30,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from summarizer.config import Config
-from summarizer.errors import SetupError, SummarizerError, UsageError
+from summarizer.errors import SetupError, UsageError
 from summarizer.sources import InputDocument
-from summarizer.models.base import ResolvedModel
-from summarizer.pipeline import ModelRequired, Runtime, process_article, process_articles
-from summarizer.schema import ErrorInfo, Record
+from summarizer.pipeline import process_article
+from summarizer.runtime import ModelRequired, Runtime
+from summarizer.ray_worker import Shipment, ShippedDocument, Worker, error_record, portable_spec
+from summarizer.schema import Record
 
 RAY_HINT = "pip install -e '.[ray]', or pip install 'summarizer[ray]'"
 # Attempts per batch when its worker process dies (Ray's max_task_retries is one less).
@@ -44,7 +43,6 @@ MAX_ATTEMPTS = 3
 # Unfinished batches per actor: one running and one queued, so an actor never waits for the driver.
 QUEUED_PER_ACTOR = 2
 DEFAULT_MAX_CPUS_PER_ACTOR = 4
-SHIPPED_MODELS_DIR = "summarizer-ray-models"
 
 
 def require_ray() -> None:
@@ -69,143 +67,6 @@ class RaySettings:
     batch_size: int | None = None  # articles per actor call; default: the Runtime's summary batch, or 1
 
 
-# ----------------------------------------------------------------------------------------- worker side
-
-
-@dataclass(frozen=True)
-class _ShippedDocument(InputDocument):
-    """An input whose bytes the driver read: workers never touch the driver's filesystem. `path` is kept
-    (never opened) because ingest reads the file type from its suffix."""
-
-    def read_bytes(self, limit: int | None = None) -> bytes:
-        """The driver already read (and bounded) the bytes: `limit` was applied there."""
-        return self.data or b""
-
-
-class _CarriedCache:
-    """A worker's cache for one batch: the driver's entries in, everything the pipeline stores out."""
-
-    enabled = True
-
-    def __init__(self, entries: dict[str, Any], refresh: bool = False):
-        self.entries = dict(entries)
-        self.refresh = refresh  # as in ResultCache: never read, so a batch does not reuse its own results
-        self.writes: list[tuple[str, Any]] = []
-        self.hits: Counter[str] = Counter()
-        self.misses: Counter[str] = Counter()
-
-    def get(self, key: str, valid: Callable[[Any], bool] | None = None) -> Any | None:
-        """As ResultCache.get: an entry of the wrong shape is a miss."""
-        value = None if self.refresh else self.entries.get(key)
-        if value is not None and valid is not None and not valid(value):
-            value = None
-        (self.misses if value is None else self.hits)[key.split(":", 1)[0]] += 1
-        return value
-
-    def set(self, key: str, value: Any) -> None:
-        self.entries[key] = value
-        self.writes.append((key, value))
-
-    def close(self) -> None:
-        pass
-
-
-@dataclass(frozen=True)
-class _Shipment:
-    """A local model's files, as object-store references, for workers that do not have them."""
-
-    fingerprint: str
-    files: dict[str, Any]  # file name -> ray.ObjectRef of its bytes
-    gguf_file: str | None = None
-
-
-def _materialize(shipment: _Shipment) -> str:
-    """Write shipped model files under the node's temp dir (once per node and fingerprint); the SPEC to use."""
-    import ray
-
-    digest = shipment.fingerprint.split(":", 1)[-1][:24]
-    target = Path(tempfile.gettempdir()) / SHIPPED_MODELS_DIR / digest
-    done = target / ".complete"
-    if not done.exists():
-        partial = target.with_name(f"{digest}.partial-{os.getpid()}")
-        partial.mkdir(parents=True, exist_ok=True)
-        for name, ref in shipment.files.items():
-            (partial / name).write_bytes(ray.get(ref))
-        (partial / ".complete").write_text(shipment.fingerprint, encoding="utf-8")
-        try:
-            partial.rename(target)
-        except OSError:  # another actor on this node got there first
-            pass
-    return str(target / shipment.gguf_file) if shipment.gguf_file else str(target)
-
-
-class Worker:
-    """A Ray actor's state: one Runtime whose models stay loaded across batches."""
-
-    def __init__(self, config: Config, expected: dict[str, list[Any]], shipments: dict[str, _Shipment]):
-        self.warnings: list[str] = []
-        self.setup_error: str | None = None
-        self.host = socket.gethostname()
-        self.config = config
-        try:
-            specs = {role: _materialize(shipment) for role, shipment in shipments.items()}
-            self.config = config.model_copy(update={
-                "mt_model": specs.get("mt", config.mt_model), "llm": specs.get("llm", config.llm),
-                # The worker's own scratch dir, for the fingerprint memo only: results go to the driver.
-                "cache_dir": Path(tempfile.gettempdir()) / "summarizer-ray-worker",
-            })
-            self.runtime = Runtime(self.config, warn=self.warnings.append, cache=_CarriedCache({}))
-            self._check_models(expected)
-        except (SummarizerError, OSError) as exc:
-            message = exc.one_line() if isinstance(exc, SummarizerError) else str(exc)
-            self.setup_error = f"Ray worker on {self.host}: {message}"
-
-    def _check_models(self, expected: dict[str, list[Any]]) -> None:
-        """Same cache keys as the driver, or refuse: results must not depend on which node ran them."""
-        for role, key in expected.items():
-            resolved: ResolvedModel = self.runtime.resolved_mt if role == "mt" else self.runtime.resolved_llm
-            mine = self.runtime.mt_key if role == "mt" else self.runtime.llm_key
-            if mine != key and mine[0] != key[0]:
-                raise SetupError(
-                    f"model {resolved.display} differs from the driver's ({resolved.fingerprint} here, {key[0]} there)",
-                    hint="give every node the same model files, or pass --ray-ship-models for a local model",
-                )
-            if mine != key:  # same weights, other settings: e.g. llama.cpp installed on one side only
-                raise SetupError(
-                    f"model {resolved.display} would run with other settings than on the driver ({mine[1:]} here, "
-                    f"{key[1:]} there)",
-                    hint="install the same summarizer version and extras (e.g. [gguf]) on every node",
-                )
-
-    def pid(self) -> int:
-        return os.getpid()
-
-    def process(self, items: list[tuple[InputDocument, dict[str, Any]]]) -> tuple[list[Record], list[tuple[str, Any]], list[str]]:
-        """Records for a batch, the cache entries they produced, and warnings for the driver to show."""
-        docs = [doc for doc, _ in items]
-        cache = _CarriedCache({key: value for _, found in items for key, value in found.items()}, self.config.refresh)
-        if self.setup_error is None:
-            self.runtime.cache = cache
-            try:
-                records = process_articles(docs, self.config, self.runtime)
-            except SetupError as exc:  # e.g. weights that will not load here: no article can succeed
-                self.setup_error = f"Ray worker on {self.host}: {exc.one_line()}"
-        if self.setup_error is not None:
-            records, cache.writes = [error_record(doc, "WorkerSetupError", self.setup_error) for doc in docs], []
-        warnings, self.warnings[:] = list(self.warnings), []
-        return records, cache.writes, warnings
-
-
-def _portable_spec(resolved: ResolvedModel) -> str:
-    if resolved.kind == "local":
-        return resolved.location
-    if resolved.kind == "gguf":
-        return str(Path(resolved.location) / (resolved.gguf_file or ""))
-    return resolved.spec
-
-
-def error_record(doc: InputDocument, kind: str, message: str) -> Record:
-    return Record(id=None, source=doc.source, error=ErrorInfo(type=kind, message=message))
 
 
 # ----------------------------------------------------------------------------------------- driver side
@@ -354,7 +215,7 @@ class RayEngine:
         from summarizer.errors import InputError
 
         try:
-            doc = _ShippedDocument(source=doc.source, path=doc.path, data=doc.read_bytes())
+            doc = ShippedDocument(source=doc.source, path=doc.path, data=doc.read_bytes())
         except InputError:
             pass  # the probe below turns it into the same error record as the local engine
         self._probe_cache.found = {}
@@ -425,9 +286,9 @@ class RayEngine:
         self._connect()
         cpus, actors = self._shape()
         # Absolute paths for local models: a worker's working directory is not the driver's.
-        update: dict[str, Any] = {"mt_model": _portable_spec(self.runtime.resolved_mt)}
+        update: dict[str, Any] = {"mt_model": portable_spec(self.runtime.resolved_mt)}
         if "llm" in self._expected:
-            update["llm"] = _portable_spec(self.runtime.resolved_llm)
+            update["llm"] = portable_spec(self.runtime.resolved_llm)
         if self.config.threads is None:  # one model thread per CPU Ray reserves for the actor
             update["threads"] = max(1, int(cpus))
         config = self.config.model_copy(update=update)
@@ -495,15 +356,15 @@ class RayEngine:
                       "wait until resources appear")
         return cpus, actors
 
-    def _shipments(self) -> dict[str, _Shipment]:
+    def _shipments(self) -> dict[str, Shipment]:
         """Local model files into the object store (bounded by its size, by default 30% of a node's RAM)."""
         import ray
 
         from summarizer.models.resolve import model_files
 
         resolved = {role: self.runtime.resolved_mt if role == "mt" else self.runtime.resolved_llm for role in self._expected}
-        shipped: dict[str, _Shipment] = {}
-        by_fingerprint: dict[str, _Shipment] = {}
+        shipped: dict[str, Shipment] = {}
+        by_fingerprint: dict[str, Shipment] = {}
         for role, model in resolved.items():
             if model.kind not in ("local", "gguf"):
                 self.warn(f"--ray-ship-models ships local directories and .gguf files; workers must have "
@@ -512,7 +373,7 @@ class RayEngine:
             if model.fingerprint not in by_fingerprint:
                 directory = Path(model.location)
                 files = [directory / model.gguf_file] if model.gguf_file else model_files(directory)
-                by_fingerprint[model.fingerprint] = _Shipment(
+                by_fingerprint[model.fingerprint] = Shipment(
                     fingerprint=model.fingerprint, gguf_file=model.gguf_file,
                     files={path.name: ray.put(path.read_bytes()) for path in files})
             shipped[role] = by_fingerprint[model.fingerprint]

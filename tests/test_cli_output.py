@@ -19,7 +19,8 @@ from summarizer import __version__
 from summarizer.cli import app
 from summarizer.config import Config
 from summarizer.sources import discover
-from summarizer.pipeline import Runtime, process_article
+from summarizer.pipeline import process_article
+from summarizer.runtime import Runtime
 
 README = Path(__file__).parent.parent / "README.md"
 

@@ -177,7 +177,8 @@ def test_a_sentence_translates_the_same_alone_in_any_batch_and_from_the_cache(tm
     """The engine's output bound once came from the longest segment of the batch: a sentence cached from a
     batch with a long neighbour came out differently than alone. Bounds now depend on the segment only."""
     from summarizer.config import Config
-    from summarizer.pipeline import Runtime, process_article
+    from summarizer.pipeline import process_article
+    from summarizer.runtime import Runtime
 
     shared = ["Presiden tiba di Jakarta.", "Banjir merendam rumah warga di kota.", "Harga beras naik."]
     long_sentence = " ".join(["Pemerintah daerah mengatakan bantuan akan dikirim ke desa terpencil"] * 6) + "."

@@ -12,7 +12,8 @@ from summarizer.config import Config
 from summarizer.sources import InputDocument
 from summarizer.models.base import ChatModel, ResolvedModel
 from summarizer.models.llm_translator import LLMTranslator, TranslationPrompt, clean_reply
-from summarizer.pipeline import Runtime, process_article
+from summarizer.pipeline import process_article
+from summarizer.runtime import Runtime
 
 SOURCE = "NATO akan mengirim 40.000 tentara ke Ukraina bulan depan."
 ENGLISH = "NATO will send 40,000 troops to Ukraine next month."
@@ -80,7 +81,7 @@ Rapat berikutnya digelar pekan depan.
 def _run(chat: ChatModel, tmp_path) -> Any:
     config = Config(mt_model="scripted-llm", cache_dir=tmp_path / "cache")
     runtime = Runtime(config)
-    runtime.__dict__["mt"] = chat.resolved  # no resolution: the scripted model stands in for a loaded one
+    runtime.__dict__["resolved_mt"] = chat.resolved  # no resolution: the scripted model stands in for a loaded one
     runtime.models._chat[chat.resolved.fingerprint] = chat
     try:
         return process_article(InputDocument("a.txt", None, ARTICLE.encode()), config, runtime)

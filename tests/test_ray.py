@@ -19,7 +19,8 @@ from summarizer.batch import run_batch
 from summarizer.cli import app
 from summarizer.config import Config
 from summarizer.sources import discover
-from summarizer.pipeline import Runtime, process_articles
+from summarizer.pipeline import process_articles
+from summarizer.runtime import Runtime
 
 # Places and people spelled only with characters the tiny models' tokenizers know (see below), one set per
 # article, so no two articles share a sentence: each article's translation is then independent of the others.
@@ -248,7 +249,7 @@ def test_shipped_model_reaches_workers_through_the_object_store(tmp_path, tiny_m
     assert failed == 0
     assert [stable(r) for r in records] == [stable(r) for r in reference]  # model named as the driver knows it
     fingerprint = Runtime(config).resolved_mt.fingerprint
-    from summarizer.ray_engine import SHIPPED_MODELS_DIR
+    from summarizer.ray_worker import SHIPPED_MODELS_DIR
 
     copies = list(Path(__import__("tempfile").gettempdir(), SHIPPED_MODELS_DIR).glob("*/.complete"))
     assert fingerprint in [copy.read_text() for copy in copies]
