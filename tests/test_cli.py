@@ -118,12 +118,22 @@ def test_out_dir_gets_one_file_per_article_and_an_index(tmp_path, tiny_marian_di
 
 @pytest.mark.parametrize("fmt", ["json", "md", "text"])
 def test_other_formats_render(tmp_path, tiny_marian_dir, fmt):
+    """Every format carries the content of the JSON Lines records (the second run is served from the cache)."""
     write_articles(tmp_path / "in")
-    result = CliRunner().invoke(app, ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir),
-                                      "--format", fmt])
+    args = ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "-q"]
+    records = [json.loads(line) for line in CliRunner().invoke(app, args).stdout.splitlines()]
+    result = CliRunner().invoke(app, [*args, "--format", fmt])
     assert result.exit_code == 0, result.output
     if fmt == "json":
-        assert len(json.loads(result.stdout)) == 2
+        assert [stable(r) for r in json.loads(result.stdout)] == [stable(r) for r in records]
+        return
+    for record in records:
+        translation = record["translation"]
+        assert translation["title"] and translation["text"] in result.stdout
+        if fmt == "md":
+            assert f"# {translation['title']}\n\n" in result.stdout and f"source: `{record['source']}`" in result.stdout
+        else:
+            assert f"==> {record['source']} · {record['title']} <==\n\n{translation['title']}\n\n" in result.stdout
 
 
 def test_cached_rerun_never_constructs_a_model(tmp_path, tiny_marian_dir, monkeypatch):
