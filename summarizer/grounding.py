@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from .dates import MONTH_AND_WEEKDAY_NAMES, DateMention, dates_in_english, dates_in_indonesian
 from .fidelity import (CURRENCY_CODES, fold_accents, sentence_initial, strip_possessive, undot, value_matches,
                        value_pool, word_matches)
-from .lexicon import EXONYMS, TITLES, is_english_word, normalise_quote, quoted_spans, title_stated, titles_in_english, zipf
+from .lexicon import (EXONYMS, TITLES, is_english_word, normalise_quote, quoted_spans, title_stated,
+                      titles_in_english, zipf)
 from .numbers import NumberMention, must_appear, numbers_in_english, numbers_in_indonesian, same_number
 from .schema import Fact, Grounding, Issue, Person, Sentence, Summary
-
-# --------------------------------------------------------------------------- summary
 
 _NAME_FILLERS = frozenset({"the", "of", "and", "de", "van", "von", "der", "al", "bin", "mr", "mrs", "ms", "dr"})
 # Prose rebuilt from key points stays inside the schema's limits (one_line <= 30 words, summary <= 120).

@@ -74,7 +74,7 @@ def degeneracy(source: str, output: str) -> str | None:
     text = output.strip()
     if not text:
         return "empty"
-    if _fold(text) == _fold(source) and len(re.findall(r"[a-z]{3,}", source)) >= 3:
+    if _word_key(text) == _word_key(source) and len(re.findall(r"[a-z]{3,}", source)) >= 3:
         return "echo"
     words = text.lower().split()
     if len(words) >= 8 and _has_loop(words):
@@ -94,7 +94,8 @@ def has_commentary(source: str, output: str) -> bool:
     return bool(_COMMENTARY.search(output)) and not _SOURCE_ABOUT_TRANSLATION.search(source)
 
 
-def _fold(text: str) -> str:
+def _word_key(text: str) -> str:
+    """The words of `text`, case and punctuation ignored: what an echo of the source shares with it."""
     return re.sub(r"\W+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 

@@ -89,7 +89,8 @@ def info(
             "note": preset.note,
         }
     try:
-        resolved = resolve_spec(spec, make_config(cache_dir=cache_dir, use_cache=False))  # inspecting must not create the cache
+        # use_cache=False: inspecting a model must not create or write the cache directory.
+        resolved = resolve_spec(spec, make_config(cache_dir=cache_dir, use_cache=False))
     except ModelNotFoundError as missing:
         if not preset:
             raise
