@@ -111,7 +111,7 @@ def test_grammar_checked_greedy_matches_llama_cpps_whole_vocabulary_grammar(mode
     best_allowed = llama_cpp_chat._TokenArray.best_allowed
     monkeypatch.setattr(llama_cpp_chat._TokenArray, "best_allowed",
                         lambda self, *args: refusals.append(1) or best_allowed(self, *args))
-    schema = summarize._generation_model(["p1.s1", "p2.s1"], TINY_LIMITS).model_json_schema()
+    schema = summary_grammar.generation_model(["p1.s1", "p2.s1"], TINY_LIMITS).model_json_schema()
     messages = conversation("Banjir di Bandung. Air setinggi 1,5 meter.", system="Summarise as JSON.")
     fast = model.generate_json([messages], [schema], 300)[0]
 
