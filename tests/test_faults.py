@@ -72,7 +72,9 @@ def fill(mount: Path, leave: int = 1024) -> None:
 
 
 def read_out(out: Path) -> tuple[list[dict], dict[str, bytes]]:
-    """index.jsonl and every final-named file of an --out directory."""
+    """index.jsonl and every final-named file of an --out directory (none yet when a kill came first)."""
+    if not out.exists():
+        return [], {}
     index_path = out / "index.jsonl"
     index = [json.loads(line) for line in index_path.read_text().splitlines()] if index_path.exists() else []
     files = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".") and p.name != "index.jsonl"}
