@@ -162,10 +162,11 @@ def worker_grammar(spec: dict[str, Any]) -> dict[str, Any]:
     """Per-token decode time, constrained against free, for the first summary call of one document."""
     from summarizer import summarize
     from summarizer.models.base import DecodeOptions
+    from summarizer.summary_grammar import DEFAULT_LIMITS
 
     model, load_seconds = _chat_model(spec, spec["backend"])
     request = _summary_request(spec["document"])
-    call = summarize._chunk_call(request.sentences, "", summarize.DEFAULT_LIMITS)
+    call = summarize._chunk_call(request.sentences, "", DEFAULT_LIMITS)
     schema = call.generated.model_json_schema()
     budget = summarize._output_tokens(model, call.generated, None)
     model.generate([call.messages], DecodeOptions(max_new_tokens=1))  # warm-up (and grammar-free prefill)
@@ -298,7 +299,7 @@ def part_contention(args: argparse.Namespace, gguf: str, document: list[str]) ->
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {PARTS}")
-    parser.add_argument("--gguf", help="the GGUF to run (default: tools/get-small-llm.sh's)")
+    parser.add_argument("--gguf", help="the GGUF to run (default: the team's ../shared/tools/get-small-llm.sh, not in this repository)")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per model; 1 keeps CPU-time figures comparable on a shared machine")
     parser.add_argument("--articles", type=int, default=5, help="seed articles on the new path")

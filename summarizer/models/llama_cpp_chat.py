@@ -29,7 +29,7 @@ from typing import Any, Sequence
 from summarizer.config import Config
 from summarizer.errors import GenerationError, ModelLoadError
 from summarizer.models.base import ChatModel, Conversation, DecodeOptions, ResolvedModel
-from summarizer.models.chat_template import Segment, render_segments
+from summarizer.models.chat_template import render_segments
 from summarizer.models.gbnf import schema_to_gbnf
 from summarizer.models.loading import load_errors
 
