@@ -226,10 +226,16 @@ _TIME_SENSES = {
     ("year", 0): r"this year|the year|(?:the )?current year",
     ("year", 1): r"next year|(?:the )?(?:coming|following) year|in a year",
 }
+_TIME_SENSES.update({("weekday", number): name for name, number in _WEEKDAYS_EN.items()})
 _CALENDAR_EN = {"day": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
                 "week": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
                 "month": "|".join(n for n in _MONTHS_EN if n not in _MONTH_ABBREVIATIONS),
-                "year": r"(?:19|20)\d{2}"}
+                "year": r"(?:19|20)\d{2}",
+                # A weekday resolved to its date ("Rabu" -> "on October 28") is the same day.
+                "weekday": "|".join(n for n in _MONTHS_EN if n not in _MONTH_ABBREVIATIONS)}
+# Indonesian weekday names as written in news (capitalised). "Minggu" (Sunday) is left out: it is also
+# "week", and "Minggu lalu" at a sentence start means last week.
+_NAMED_WEEKDAY = re.compile(r"\b(Senin|Selasa|Rabu|Kamis|Jumat|Jum'at|Jum’at|Jumaat|Sabtu|Ahad)\b")
 
 
 # A count before the phrase makes it a duration or an age, which the number checks cover.
@@ -242,13 +248,14 @@ class TimeWord:
     """A relative time in Indonesian ("bulan depan") and what an English rendering of it must say."""
 
     text: str
-    unit: str  # "day" | "week" | "month" | "year"
+    unit: str  # "day" | "week" | "month" | "year", or "weekday" (offset: 0 = Monday)
     offset: int
     english: str  # the plain English sense, for messages: "next month"
 
 
 def time_words(text: str) -> list[TimeWord]:
-    """Relative times of an Indonesian text: hari ini, kemarin, besok, pekan lalu, bulan depan, tahun lalu..."""
+    """Relative times of an Indonesian text (hari ini, kemarin, besok, pekan lalu, bulan depan, tahun lalu...)
+    and named weekdays (Rabu = Wednesday), which a small LLM sometimes leaves untranslated."""
     found, taken = [], []
     for unit, offset, id_text, en_text in _RELATIVE:
         for match in re.finditer(rf"(?<!-)\b{id_text}\b", text, re.I):
@@ -259,6 +266,11 @@ def time_words(text: str) -> list[TimeWord]:
                 taken.append(match.span())
                 found.append((match.start(), TimeWord(match.group(0), unit, offset,
                                                       re.sub(r"\\s\+", " ", en_text))))
+    english_names = {number: name.capitalize() for name, number in _WEEKDAYS_EN.items()}
+    for match in _NAMED_WEEKDAY.finditer(text):
+        if not overlaps(match.start(), match.end(), taken):
+            number = _WEEKDAYS_ID[match.group(0).lower().replace("’", "'")]
+            found.append((match.start(), TimeWord(match.group(0), "weekday", number, english_names[number])))
     return [word for _, word in sorted(found, key=lambda pair: pair[0])]
 
 

@@ -142,7 +142,7 @@ def _english_title(indonesian_role: str) -> str | None:
             if re.search(r"\b" + form.replace(" ", r"\s+") + r"\b", indonesian_role, re.I):
                 if best is None or len(form) > best[0]:
                     best = (len(form), title)
-    return best[1].title() if best else None
+    return " ".join(w if w in ("of", "the", "and") else w.capitalize() for w in best[1].split()) if best else None
 
 
 def _role_in_english(name: str, english: str | None) -> str | None:

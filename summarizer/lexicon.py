@@ -98,11 +98,11 @@ EXONYMS: dict[str, tuple[str, ...]] = {
 TITLES: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("vice president", ("wakil presiden", "wapres"), False),
     ("secretary general", ("sekretaris jenderal", "sekjen"), False),
+    ("foreign minister", ("menteri luar negeri", "menlu"), False),  # before the US title: roles use the first
     ("secretary of state", ("menteri luar negeri", "menlu"), False),
     ("director general", ("direktur jenderal", "dirjen"), False),
     ("prime minister", ("perdana menteri",), False),
     ("deputy minister", ("wakil menteri", "wamen"), False),
-    ("foreign minister", ("menteri luar negeri", "menlu"), False),
     ("defence minister", ("menteri pertahanan", "menhan"), False),
     ("defense minister", ("menteri pertahanan", "menhan"), False),
     ("finance minister", ("menteri keuangan", "menkeu"), False),

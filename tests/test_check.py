@@ -94,6 +94,11 @@ def test_indonesian_scale_word_kept_in_english_is_no_lost_number():
     ("Harga naik tahun kemarin.", "Prices rose this year.", ["time-missing"]),
     ("Pabrik itu dibangun dua tahun lalu.", "The factory was built two years ago.", []),  # a count, not a time
     ("Pria berusia 24 tahun ini ditangkap besok.", "The 24-year-old will be arrested tomorrow.", []),
+    # A weekday the LLM left in Indonesian (seen on a seed article); resolved to its date it is kept.
+    ("Lavrov berbicara pada Rabu di Moskow.", "Lavrov spoke on Rabu in Moscow.", ["time-missing"]),
+    ("Lavrov berbicara pada Rabu di Moskow.", "Lavrov spoke on Wednesday in Moscow.", []),
+    ("Lavrov berbicara pada Rabu (28/10) di Moskow.", "Lavrov spoke on October 28 in Moscow.", []),
+    ("Minggu lalu harga naik.", "Last week prices rose.", []),  # "Minggu" is also "week"
 ])
 def test_time_words_need_their_english_sense(source, english, expected):
     assert codes(source, english) == expected

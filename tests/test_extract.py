@@ -144,6 +144,13 @@ def test_people_with_roles_merge_surname_mentions():
     assert all(p.origin == "rules" for p in people)
 
 
+def test_role_from_the_title_table_is_the_general_title_in_title_case():
+    """Regression: "Menteri Luar Negeri" came out as the US "Secretary Of State"."""
+    sentence = Sentence(id="p1.s1", text="Menteri Luar Negeri Rusia Sergei Lavrov menolak tuduhan itu.", en=None)
+    people = extract_facts([sentence], None).people
+    assert [(p.name, p.role) for p in people] == [("Sergei Lavrov", "Foreign Minister")]
+
+
 def test_organizations_with_acronym_expansions():
     organizations = extract_facts(NEWS, None).organizations
     assert [(o.name, o.sources) for o in organizations] == [
