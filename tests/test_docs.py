@@ -24,3 +24,12 @@ def test_architecture_names_only_modules_that_exist():
     missing = [name for name in named
                if not any((base / name).exists() for base in (ROOT, package, package / "models", package / "cli"))]
     assert named and not missing, missing
+
+
+def test_every_subpackage_is_listed_for_installation():
+    """pyproject lists packages by hand: one missing works in an editable install and breaks `pip install .`."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "summarizer").rglob("__init__.py")}
+    assert found and found <= listed
