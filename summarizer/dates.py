@@ -227,15 +227,18 @@ _TIME_SENSES = {
     ("year", 1): r"next year|(?:the )?(?:coming|following) year|in a year",
 }
 _TIME_SENSES.update({("weekday", number): name for name, number in _WEEKDAYS_EN.items()})
+_MONTH_NAMES_EN = "|".join(n for n in _MONTHS_EN if n not in _MONTH_ABBREVIATIONS)
 _CALENDAR_EN = {"day": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
                 "week": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",
-                "month": "|".join(n for n in _MONTHS_EN if n not in _MONTH_ABBREVIATIONS),
+                "month": _MONTH_NAMES_EN,
                 "year": r"(?:19|20)\d{2}",
                 # A weekday resolved to its date ("Rabu" -> "on October 28") is the same day.
-                "weekday": "|".join(n for n in _MONTHS_EN if n not in _MONTH_ABBREVIATIONS)}
+                "weekday": _MONTH_NAMES_EN}
 # Indonesian weekday names as written in news (capitalised). "Minggu" (Sunday) is left out: it is also
 # "week", and "Minggu lalu" at a sentence start means last week.
-_NAMED_WEEKDAY = re.compile(r"\b(Senin|Selasa|Rabu|Kamis|Jumat|Jum'at|Jum’at|Jumaat|Sabtu|Ahad)\b")
+_NAMED_WEEKDAY = re.compile(
+    rf"\b({_weekday_pattern({name: n for name, n in _WEEKDAYS_ID.items() if name != 'minggu'})}|Jum’at)\b")
+_ENGLISH_WEEKDAY = {number: name.capitalize() for name, number in _WEEKDAYS_EN.items()}
 
 
 # A count before the phrase makes it a duration or an age, which the number checks cover.
@@ -266,11 +269,10 @@ def time_words(text: str) -> list[TimeWord]:
                 taken.append(match.span())
                 found.append((match.start(), TimeWord(match.group(0), unit, offset,
                                                       re.sub(r"\\s\+", " ", en_text))))
-    english_names = {number: name.capitalize() for name, number in _WEEKDAYS_EN.items()}
     for match in _NAMED_WEEKDAY.finditer(text):
         if not overlaps(match.start(), match.end(), taken):
             number = _WEEKDAYS_ID[match.group(0).lower().replace("’", "'")]
-            found.append((match.start(), TimeWord(match.group(0), "weekday", number, english_names[number])))
+            found.append((match.start(), TimeWord(match.group(0), "weekday", number, _ENGLISH_WEEKDAY[number])))
     return [word for _, word in sorted(found, key=lambda pair: pair[0])]
 
 
