@@ -64,8 +64,8 @@ def main() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
     mt_model = args.mt_model
     if not mt_model:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from tiny_models import build_marian
+        sys.path.insert(0, str(ROOT))
+        from summarizer.models.tiny import build_marian
 
         target = work / "tiny-marian"
         mt_model = str(target if (target / "config.json").exists() else build_marian(target))

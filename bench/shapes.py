@@ -13,10 +13,11 @@ is a real model of that architecture.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
+
+from summarizer.models.tiny import build_qwen2, marian_vocab, train_sentencepiece
 
 FLORES = Path("/work/shared/eval/flores200-devtest-id-en")
 
@@ -41,25 +42,6 @@ SPM_PIECES = 16000
 SEED = 0
 
 
-def _train_spm(lines: list[str]) -> bytes:
-    import sentencepiece as spm
-
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=model, vocab_size=SPM_PIECES, model_type="bpe",
-        character_coverage=1.0, hard_vocab_limit=False, num_threads=1, minloglevel=2,
-    )
-    return model.getvalue()
-
-
-def _pieces(spm_model: bytes) -> list[str]:
-    import sentencepiece as spm
-
-    processor = spm.SentencePieceProcessor(model_proto=spm_model)
-    return [processor.id_to_piece(i) for i in range(processor.get_piece_size())
-            if not (processor.is_control(i) or processor.is_unknown(i))]
-
-
 def _complete(directory: Path) -> bool:
     return (directory / "model.safetensors").exists() or (directory / "model.safetensors.index.json").exists()
 
@@ -75,17 +57,11 @@ def build_marian_opus_shape(out: Path) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     lines = {lang: (FLORES / f"devtest.{lang}").read_text(encoding="utf-8").splitlines() for lang in ("ind_Latn", "eng_Latn")}
-    source, target = _train_spm(lines["ind_Latn"]), _train_spm(lines["eng_Latn"])
+    source, target = (train_sentencepiece(lines[lang], SPM_PIECES, "bpe") for lang in ("ind_Latn", "eng_Latn"))
     (work / "source.spm").write_bytes(source)
     (work / "target.spm").write_bytes(target)
-    vocab = {"</s>": 0, "<unk>": 1}
-    for piece in _pieces(source) + _pieces(target):
-        vocab.setdefault(piece, len(vocab))
-    # Every id the model can emit must decode: fill up to the real vocabulary size with placeholder
-    # pieces (decoded verbatim), with <pad> last as in opus-mt.
-    while len(vocab) < OPUS_MT_ID_EN["vocab_size"] - 1:
-        vocab[f"<unused{len(vocab)}>"] = len(vocab)
-    vocab["<pad>"] = len(vocab)
+    # Every id the model can emit must decode: placeholders fill up to the real vocabulary size.
+    vocab = marian_vocab(source, target, OPUS_MT_ID_EN["vocab_size"])
     (work / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     MarianTokenizer(str(work / "source.spm"), str(work / "target.spm"), str(work / "vocab.json")).save_pretrained(work)
 
@@ -111,8 +87,6 @@ def build_qwen25_shape(out: Path) -> Path:
     work = out.with_name(out.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    from tests.tiny_models import build_qwen2
-
     tokenizer = AutoTokenizer.from_pretrained(str(build_qwen2(work / "tokenizer-source")))
     shutil.rmtree(work / "tokenizer-source")
     tokenizer.save_pretrained(work)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from summarizer.models import tiny
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):
@@ -18,7 +20,7 @@ def _isolated_env(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------- tiny models (session-scoped)
-# Built once per test session into a temporary directory (a few seconds in all) by tests/tiny_models.py.
+# Built once per test session into a temporary directory (a few seconds in all) by summarizer/models/tiny.py.
 # Treat them as read-only: every test shares them.
 
 
@@ -37,56 +39,40 @@ def _build_offline(builder, *args):
 
 @pytest.fixture(scope="session")
 def tiny_marian_dir(_tiny_models_root):
-    from tiny_models import build_marian
-
-    return _build_offline(build_marian, _tiny_models_root / "marian")
+    return _build_offline(tiny.build_marian, _tiny_models_root / "marian")
 
 
 @pytest.fixture(scope="session")
 def tiny_nllb_dir(_tiny_models_root):
-    from tiny_models import build_nllb
-
-    return _build_offline(build_nllb, _tiny_models_root / "nllb")
+    return _build_offline(tiny.build_nllb, _tiny_models_root / "nllb")
 
 
 @pytest.fixture(scope="session")
 def tiny_m2m100_dir(_tiny_models_root):
-    from tiny_models import build_m2m100
-
-    return _build_offline(build_m2m100, _tiny_models_root / "m2m100")
+    return _build_offline(tiny.build_m2m100, _tiny_models_root / "m2m100")
 
 
 @pytest.fixture(scope="session")
 def tiny_qwen2_dir(_tiny_models_root):
-    from tiny_models import build_qwen2
-
-    return _build_offline(build_qwen2, _tiny_models_root / "qwen2")
+    return _build_offline(tiny.build_qwen2, _tiny_models_root / "qwen2")
 
 
 @pytest.fixture(scope="session")
 def tiny_qwen2_long_dir(_tiny_models_root):
     """The tiny Qwen2 with Qwen2.5's 32k context, so the summary prompt fits without patching."""
-    from tiny_models import build_qwen2
-
-    return _build_offline(build_qwen2, _tiny_models_root / "qwen2-long", 32768)
+    return _build_offline(tiny.build_qwen2, _tiny_models_root / "qwen2-long", 32768)
 
 
 @pytest.fixture(scope="session")
 def tiny_gguf_long_path(_tiny_models_root, tiny_qwen2_long_dir):
-    from tiny_models import build_gguf
-
-    return _build_offline(build_gguf, _tiny_models_root / "gguf-long", tiny_qwen2_long_dir)
+    return _build_offline(tiny.build_gguf, _tiny_models_root / "gguf-long", tiny_qwen2_long_dir)
 
 
 @pytest.fixture(scope="session")
 def tiny_gguf_path(_tiny_models_root, tiny_qwen2_dir):
-    from tiny_models import build_gguf
-
-    return _build_offline(build_gguf, _tiny_models_root / "gguf", tiny_qwen2_dir)
+    return _build_offline(tiny.build_gguf, _tiny_models_root / "gguf", tiny_qwen2_dir)
 
 
 @pytest.fixture(scope="session")
 def tiny_pickle_only_dir(_tiny_models_root, tiny_qwen2_dir):
-    from tiny_models import build_pickle_only
-
-    return _build_offline(build_pickle_only, _tiny_models_root / "pickle-only", tiny_qwen2_dir)
+    return _build_offline(tiny.build_pickle_only, _tiny_models_root / "pickle-only", tiny_qwen2_dir)

@@ -33,7 +33,7 @@ class Repo:
 
 
 def repo_from_dir(directory: Path, commit: str, **kwargs) -> Repo:
-    """A Repo serving every top-level file of `directory` (e.g. a tiny model from tests/tiny_models.py)."""
+    """A Repo serving every top-level file of `directory` (e.g. a tiny model from summarizer/models/tiny.py)."""
     files = {path.name: path.read_bytes() for path in sorted(Path(directory).iterdir()) if path.is_file()}
     return Repo(commit=commit, files=files, **kwargs)
 

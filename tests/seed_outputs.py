@@ -1,5 +1,5 @@
 """Record-for-record regression check for refactors: run the CLI on a folder of articles with the tiny
-models (fixed seeds, tests/tiny_models.py) and keep the records minus what legitimately varies.
+models (fixed seeds, summarizer/models/tiny.py) and keep the records minus what legitimately varies.
 
     python -m tests.seed_outputs ARTICLES_DIR OUT.jsonl [--models DIR]   # before and after a change
     cmp before.jsonl after.jsonl                                       # must be identical
@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.tiny_models import build_marian, build_qwen2
+from summarizer.models.tiny import build_marian, build_qwen2
 
 VOLATILE = ("timings", "cache")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from tiny_models import install_in_hub_cache
 from typer.testing import CliRunner
 
 from summarizer.cli import app
 from summarizer.errors import ModelNotFoundError, SetupError, UsageError
 from summarizer.models import PRESETS
 from summarizer.models.resolve import hub_cache_dir
+from summarizer.models.tiny import install_in_hub_cache
 
 COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
 

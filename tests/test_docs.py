@@ -33,3 +33,18 @@ def test_every_subpackage_is_listed_for_installation():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "summarizer").rglob("__init__.py")}
     assert found and found <= listed
+
+
+def test_every_data_file_in_the_package_is_shipped():
+    """Files that are not Python (prompt templates, the tiny models' corpus) reach a non-editable install only
+    when package-data names them."""
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {name: ROOT.joinpath(*name.split(".")) for name in setuptools["packages"]}
+    folders.update({name: ROOT / path for name, path in setuptools["package-dir"].items()})
+    shipped = {path for name, patterns in setuptools["package-data"].items() for pattern in patterns
+               for path in folders[name].glob(pattern)}
+    data = {path for folder in folders.values() for path in folder.rglob("*")
+            if path.is_file() and path.suffix not in (".py", ".pyc") and not path.name.startswith(".")}
+    assert data and data <= shipped, sorted(str(path.relative_to(ROOT)) for path in data - shipped)

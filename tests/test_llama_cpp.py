@@ -1,4 +1,4 @@
-"""The llama.cpp backend on a tiny real-architecture GGUF (written by tests/tiny_models.py from the tiny Qwen2).
+"""The llama.cpp backend on a tiny real-architecture GGUF (written by summarizer/models/tiny.py from the tiny Qwen2).
 
 Skipped where llama-cpp-python is not installed, except on CI, which installs the `gguf` extra: there a
 missing backend fails instead of hiding.

@@ -13,7 +13,6 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
-from tiny_models import install_in_hub_cache
 
 from summarizer.config import Config
 from summarizer.errors import GenerationError, ModelLoadError, ModelNotFoundError, UnsafeWeightsError, UsageError
@@ -21,6 +20,7 @@ from summarizer.models import PRESETS, load_chat_model, load_translator, resolve
 from summarizer.models.base import DecodeOptions
 from summarizer.models.llm_translator import LLMTranslator, TranslationPrompt
 from summarizer.models.resolve import FINGERPRINT_MEMO, hub_cache_dir
+from summarizer.models.tiny import install_in_hub_cache
 
 SENTENCES = [
     "Pemerintah kota membuka pasar baru.",

@@ -1,6 +1,6 @@
 """`summarizer summarize`, the main job, end to end through the real CLI, on both LLM backends.
 
-Tiny random-weight models stand in for real ones (tests/tiny_models.py): their words are gibberish, so
+Tiny random-weight models stand in for real ones (summarizer/models/tiny.py): their words are gibberish, so
 these tests check what the product guarantees whatever the model says: every record schema-valid,
 every citation a real sentence id, every format rendered from the same records, reruns served from the
 cache without loading a model, and the same input giving the same output.

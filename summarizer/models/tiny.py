@@ -1,11 +1,15 @@
 """Real-architecture, random-weight models small enough to build in seconds, for tests and benchmarks.
 
 Every builder writes a directory the product loads exactly like a downloaded model: real tokenizers trained
-on our own fixture text (tests/fixtures/tiny_corpus), real configs, safetensors weights. Weights are random
-(fixed seeds), so outputs are gibberish but deterministic: tests check plumbing (order, batching, special
-tokens, caching), never translation quality.
+on the project's own fixture text (tiny_corpus/ next to this file), real configs, safetensors weights.
+Weights are random (fixed seeds), so outputs are gibberish but deterministic: tests check plumbing (order,
+batching, special tokens, caching), never translation quality.
 
-    python -m tests.tiny_models OUT_DIR     # build them all (benchmarks reuse them)
+Why here: tests and bench/ both build these models, and building them needs torch and transformers,
+which only summarizer/models (the inference boundary) may import. The product never calls this module,
+and importing it imports nothing heavy (every model library is imported inside a function).
+
+    python -m summarizer.models.tiny OUT_DIR     # build them all
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-CORPUS_DIR = Path(__file__).parent / "fixtures" / "tiny_corpus"
+CORPUS_DIR = Path(__file__).parent / "tiny_corpus"
 
 # A Qwen-style ChatML template (system prompt defaulted like Qwen2.5's), enough for apply_chat_template.
 CHATML_TEMPLATE = (
@@ -32,6 +36,10 @@ CHATML_SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 # the input; at 1.0 outputs depend on the input, so tests can tell batch rows apart (order, caching).
 RANDOM_WEIGHT_STD = 1.0
 
+# The encoder-decoder models (Marian, NLLB, M2M100): one layer a side, width 32.
+SEQ2SEQ_SIZE = dict(d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                    decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, init_std=RANDOM_WEIGHT_STD)
+
 
 def corpus_lines(language: str | None = None) -> list[str]:
     """Fixture sentences: "id", "en", or both languages when None."""
@@ -39,7 +47,8 @@ def corpus_lines(language: str | None = None) -> list[str]:
     return [line for name in names for line in (CORPUS_DIR / name).read_text(encoding="utf-8").splitlines() if line]
 
 
-def _train_sentencepiece(lines: list[str], vocab_size: int, model_type: str) -> bytes:
+def train_sentencepiece(lines: list[str], vocab_size: int, model_type: str) -> bytes:
+    """A SentencePiece model trained on `lines`, deterministically (one thread)."""
     import sentencepiece as spm
 
     model = io.BytesIO()
@@ -56,7 +65,7 @@ def _train_sentencepiece(lines: list[str], vocab_size: int, model_type: str) -> 
     return model.getvalue()
 
 
-def _pieces(spm_model: bytes) -> list[tuple[str, float]]:
+def pieces(spm_model: bytes) -> list[tuple[str, float]]:
     """Normal (non-control, non-unknown) pieces of a SentencePiece model with their scores."""
     import sentencepiece as spm
 
@@ -71,8 +80,20 @@ def _pieces(spm_model: bytes) -> list[tuple[str, float]]:
 def _fairseq_vocab(spm_model: bytes) -> dict[str, int]:
     """The fairseq layout NLLB/M2M100 use: <s> <pad> </s> <unk>, then the SentencePiece pieces."""
     vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
-    for piece, _ in _pieces(spm_model):
+    for piece, _ in pieces(spm_model):
         vocab.setdefault(piece, len(vocab))
+    return vocab
+
+
+def marian_vocab(source_spm: bytes, target_spm: bytes, size: int | None = None) -> dict[str, int]:
+    """opus-mt's layout: one vocabulary shared by both sides, </s> first, <pad> last. With `size`, placeholder
+    pieces (decoded verbatim) fill it up to that many ids, so every id a model of that size emits decodes."""
+    vocab = {"</s>": 0, "<unk>": 1}
+    for piece, _ in pieces(source_spm) + pieces(target_spm):
+        vocab.setdefault(piece, len(vocab))
+    while size and len(vocab) < size - 1:
+        vocab[f"<unused{len(vocab)}>"] = len(vocab)
+    vocab["<pad>"] = len(vocab)
     return vocab
 
 
@@ -87,15 +108,11 @@ def build_marian(out: Path) -> Path:
     from transformers import MarianConfig, MarianMTModel, MarianTokenizer
 
     out.mkdir(parents=True, exist_ok=True)
-    source_spm = _train_sentencepiece(corpus_lines("id"), 250, "unigram")
-    target_spm = _train_sentencepiece(corpus_lines("en"), 250, "unigram")
+    source_spm = train_sentencepiece(corpus_lines("id"), 250, "unigram")
+    target_spm = train_sentencepiece(corpus_lines("en"), 250, "unigram")
     (out / "source.spm").write_bytes(source_spm)
     (out / "target.spm").write_bytes(target_spm)
-    # Like opus-mt: one shared vocabulary, </s> first, <pad> last.
-    vocab = {"</s>": 0, "<unk>": 1}
-    for piece, _ in _pieces(source_spm) + _pieces(target_spm):
-        vocab.setdefault(piece, len(vocab))
-    vocab["<pad>"] = len(vocab)
+    vocab = marian_vocab(source_spm, target_spm)
     (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
 
     tokenizer = MarianTokenizer(str(out / "source.spm"), str(out / "target.spm"), str(out / "vocab.json"))
@@ -103,19 +120,12 @@ def build_marian(out: Path) -> Path:
     _seed(0)
     config = MarianConfig(
         vocab_size=len(vocab),
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
+        **SEQ2SEQ_SIZE,
         max_position_embeddings=512,
         pad_token_id=vocab["<pad>"],
         eos_token_id=vocab["</s>"],
         decoder_start_token_id=vocab["<pad>"],
         forced_eos_token_id=vocab["</s>"],
-        init_std=RANDOM_WEIGHT_STD,
     )
     model = MarianMTModel(config).eval()
     # opus-mt ships beam search and a 512 max_length in its generation config; backends must override both.
@@ -130,19 +140,12 @@ def _build_m2m100_model(out: Path, vocab_size: int, pad_id: int, eos_id: int, se
     _seed(seed)
     config = M2M100Config(
         vocab_size=vocab_size,
-        d_model=32,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=64,
-        decoder_ffn_dim=64,
+        **SEQ2SEQ_SIZE,
         max_position_embeddings=256,
         pad_token_id=pad_id,
         bos_token_id=0,
         eos_token_id=eos_id,
         decoder_start_token_id=eos_id,
-        init_std=RANDOM_WEIGHT_STD,
     )
     M2M100ForConditionalGeneration(config).eval().save_pretrained(out)
 
@@ -154,11 +157,11 @@ def build_nllb(out: Path) -> Path:
     from transformers.tokenization_utils_base import generate_merges
 
     out.mkdir(parents=True, exist_ok=True)
-    spm_model = _train_sentencepiece(corpus_lines(), 300, "bpe")
+    spm_model = train_sentencepiece(corpus_lines(), 300, "bpe")
     vocab = _fairseq_vocab(spm_model)
     # NllbTokenizer is a tokenizers-library BPE: recover merges from the SentencePiece scores (this
     # avoids transformers' protobuf-based converter).
-    merges = generate_merges(vocab, dict(_pieces(spm_model)))
+    merges = generate_merges(vocab, dict(pieces(spm_model)))
     tokenizer = NllbTokenizer(vocab=vocab, merges=merges, src_lang="ind_Latn", tgt_lang="eng_Latn")
     tokenizer.save_pretrained(out)
     _build_m2m100_model(out, len(tokenizer), tokenizer.pad_token_id, tokenizer.eos_token_id, seed=1)
@@ -171,7 +174,7 @@ def build_m2m100(out: Path) -> Path:
     from transformers import M2M100Tokenizer
 
     out.mkdir(parents=True, exist_ok=True)
-    spm_model = _train_sentencepiece(corpus_lines(), 300, "bpe")
+    spm_model = train_sentencepiece(corpus_lines(), 300, "bpe")
     (out / "sentencepiece.bpe.model").write_bytes(spm_model)
     (out / "vocab.json").write_text(json.dumps(_fairseq_vocab(spm_model), ensure_ascii=False), encoding="utf-8")
     tokenizer = M2M100Tokenizer(
