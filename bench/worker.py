@@ -21,26 +21,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-_forced: dict[str, int] = {}
-
-
-def force_new_tokens(count: int) -> None:
-    """Make every `generate` call produce exactly `count` new tokens (min = max), so that configurations
-    that stop at different points (EOS, the engine's length bound) still do the same amount of work."""
-    from transformers.generation.utils import GenerationMixin
-
-    if not _forced:
-        original = GenerationMixin.generate
-
-        def generate(self, *args: Any, **kwargs: Any):
-            kwargs.pop("max_length", None)
-            kwargs["max_new_tokens"] = kwargs["min_new_tokens"] = _forced["count"]
-            return original(self, *args, **kwargs)
-
-        GenerationMixin.generate = generate
-    _forced["count"] = count
-
-
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
@@ -147,14 +127,14 @@ def run_engine(spec: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     translator = load_translator(resolved, config)
     load_seconds = time.perf_counter() - started
-    # Forced lengths make every output run past its natural end, which the degenerate-output guard would
-    # (rightly) retry: measure decoding alone. The quality section runs the full engine.
-    engine = TranslationEngine(translator, beams=1, batch_tokens=config.batch_tokens, degenerate_guard=False)
-    force_new_tokens(2)
-    engine.translate(spec["sentences"][:1])  # warm-up
-    force_new_tokens(spec["new_tokens"])
+    # Every sentence decodes exactly new_tokens tokens (the engine's forced lengths), so no configuration looks
+    # faster by stopping earlier; the quality section runs the full engine.
+    def engine(new_tokens: int) -> TranslationEngine:
+        return TranslationEngine(translator, beams=1, batch_tokens=config.batch_tokens, forced_new_tokens=new_tokens)
+
+    engine(2).translate(spec["sentences"][:1])  # warm-up
     started = time.perf_counter()
-    results = engine.translate(spec["sentences"])
+    results = engine(spec["new_tokens"]).translate(spec["sentences"])
     seconds = time.perf_counter() - started
     source_tokens = sum(translator.token_counts(spec["sentences"]))
     return _throughput(spec, [r.en for r in results], seconds, load_seconds, source_tokens, resolved)

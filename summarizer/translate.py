@@ -142,13 +142,16 @@ class TranslationEngine:
     """Batched, guarded translation of independent segments through one Translator backend."""
 
     def __init__(self, translator: Translator, *, beams: int = 1, batch_tokens: int = 2048,
-                 degenerate_guard: bool = True):
-        """`degenerate_guard=False` is for benchmarks that force output lengths: every output then runs
-        past its natural end, which the guard would (rightly) retry, so decoding alone is measured."""
+                 forced_new_tokens: int | None = None):
+        """`forced_new_tokens` is for benchmarks: every segment decodes exactly that many tokens, in the
+        batches the engine would form anyway, so configurations do the same work. The outputs then run past
+        their natural end and are not translations, so nothing that judges them runs (the degenerate-output
+        retry, the check-driven repair): decoding alone is measured."""
         self.translator = translator
         self.beams = beams
         self.batch_tokens = batch_tokens
-        self.degeneracy = degeneracy if degenerate_guard else (lambda source, output: None)
+        self.forced_new_tokens = forced_new_tokens
+        self.degeneracy = (lambda source, output: None) if forced_new_tokens else degeneracy
         self.segment_limit = min(MAX_SEGMENT_TOKENS, max(8, translator.max_input_tokens - 2))
 
     def translate(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> list[SegmentResult]:
@@ -171,7 +174,8 @@ class TranslationEngine:
                 reasons[k] = self.degeneracy(pieces[k][1], outputs[k])
 
         outputs = [" ".join(text.split()) for text in outputs]
-        repaired = self._repair([p for _, p in pieces], piece_contexts, outputs, reasons)
+        sources = [p for _, p in pieces]
+        repaired = {} if self.forced_new_tokens else self._repair(sources, piece_contexts, outputs, reasons)
 
         results = [SegmentResult(en="") for _ in texts]
         counts = [0] * len(texts)
@@ -230,9 +234,10 @@ class TranslationEngine:
             batch = [i for i in batch if length_bucket(lengths[i]) == bucket]
             batch_options = DecodeOptions(
                 num_beams=options.num_beams,
-                max_new_tokens=new_tokens,
+                max_new_tokens=self.forced_new_tokens or new_tokens,
                 no_repeat_ngram_size=options.no_repeat_ngram_size,
                 repetition_penalty=options.repetition_penalty,
+                min_new_tokens=self.forced_new_tokens or 0,
             )
             use_context = any(contexts[i] for i in batch)
             extra = {"hints": [hints[i] for i in batch]} if hints else {}

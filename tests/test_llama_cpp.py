@@ -149,3 +149,24 @@ def test_unbounded_schemas_are_refused(node):
 
     with pytest.raises(ValueError):
         schema_to_gbnf(node)
+
+
+def test_forced_lengths_block_the_end_of_generation(model, monkeypatch):
+    """DecodeOptions.min_new_tokens (benchmarks force lengths with min = max): every reply runs to exactly
+    that many tokens, including one that stops earlier on its own."""
+    lengths = []
+    complete = model.llm.create_completion
+
+    def counting(**kwargs):
+        result = complete(**kwargs)
+        lengths.append(result["usage"]["completion_tokens"])
+        return result
+
+    monkeypatch.setattr(model.llm, "create_completion", counting)
+    conversations = [conversation(text) for text in ("Hujan deras di Jakarta.", "Pasar buka pagi.", "Harga beras naik.")]
+    model.generate(conversations, DecodeOptions(max_new_tokens=64))
+    forced = min(lengths) + 3
+    assert forced < 64, "no reply stops on its own here: nothing shows the end being blocked"
+    lengths.clear()
+    model.generate(conversations, DecodeOptions(max_new_tokens=forced, min_new_tokens=forced))
+    assert lengths == [forced] * 3

@@ -489,3 +489,37 @@ def test_causal_models_translate_through_the_prompt(tiny_qwen2_dir, config):
     singles = [translator.translate([t], SHORT, contexts=[c])[0] for t, c in zip(SENTENCES, [None, SENTENCES[0], None, None])]
     assert batch == singles
     assert translator.token_counts(["Hujan deras"]) == [translator.chat_model.token_count("Hujan deras")]
+
+
+@pytest.mark.parametrize("fixture", ["tiny_marian_dir", "tiny_qwen2_dir"])
+def test_forced_lengths_reach_generate_through_the_engine(fixture, request, config):
+    """TranslationEngine(forced_new_tokens=N), as bench/worker.py runs it: every segment decodes exactly N
+    tokens, also one that ends earlier on its own, and nothing is retried or repaired."""
+    from summarizer.translate import TranslationEngine
+
+    texts = ["Menteri berbicara.", "Harga beras naik lima persen bulan ini.", "Hujan deras turun sejak pagi hari."]
+    translator = resolved_translator(request.getfixturevalue(fixture), config)
+    model = translator.chat_model.model if hasattr(translator, "chat_model") else translator.model
+    eos = model.generation_config.eos_token_id
+    ends = {model.generation_config.pad_token_id, *(eos if isinstance(eos, list) else [eos])}
+    rows = []  # (tokens generated up to the first end token, whether that came before the length bound)
+    generate = model.generate
+
+    def recording(**kwargs):
+        output = generate(**kwargs)
+        prompt = 1 if model.config.is_encoder_decoder else kwargs["input_ids"].shape[1]  # decoder start / prompt
+        bound = kwargs["generation_config"].max_new_tokens
+        for row in output[:, prompt:].tolist():
+            length = next((i + 1 for i, token in enumerate(row) if token in ends), len(row))
+            rows.append((length, length < bound))
+        return output
+
+    model.generate = recording
+    TranslationEngine(translator).translate(texts)
+    ended_early = [length for length, early in rows if early]
+    assert ended_early, "no segment ends on its own here: nothing would show the end being blocked"
+    forced = min(ended_early) + 3
+    rows.clear()
+    results = TranslationEngine(translator, forced_new_tokens=forced).translate(texts)
+    assert [length for length, _ in rows] == [forced] * len(texts)
+    assert all(result.en and not result.flags for result in results)

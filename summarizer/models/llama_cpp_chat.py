@@ -116,8 +116,7 @@ class LlamaCppChatModel(ChatModel):
 
     def generate(self, conversations: Sequence[Conversation], options: DecodeOptions) -> list[str]:
         # llama.cpp has no n-gram blocking; the repetition penalty is its guard against loops.
-        return [self._complete(conversation, options.max_new_tokens, options.repetition_penalty)
-                for conversation in conversations]
+        return [self._complete(conversation, options) for conversation in conversations]
 
     def generate_json(self, conversations: Sequence[Conversation], json_schemas: Sequence[dict[str, Any]],
                       max_tokens: int) -> list[str]:
@@ -149,13 +148,30 @@ class LlamaCppChatModel(ChatModel):
             llm.eval(ids[start:start + PROMPT_BLOCK])
         self._aligned_end = len(ids) // PROMPT_BLOCK * PROMPT_BLOCK
 
-    def _complete(self, conversation: Conversation, max_tokens: int, repeat_penalty: float) -> str:
+    def _complete(self, conversation: Conversation, options: DecodeOptions) -> str:
         ids, room = self._start(conversation)
         result = self.llm.create_completion(
-            prompt=ids, max_tokens=min(max_tokens, room), temperature=0.0, top_k=1, repeat_penalty=repeat_penalty,
-            stream=False,
+            prompt=ids, max_tokens=min(options.max_new_tokens, room), temperature=0.0, top_k=1,
+            repeat_penalty=options.repetition_penalty, stream=False,
+            logits_processor=self._no_end_before(options.min_new_tokens, len(ids)) if options.min_new_tokens else None,
         )
         return result["choices"][0]["text"].strip()
+
+    def _no_end_before(self, count: int, prompt_length: int) -> Any:
+        """Logits processor for DecodeOptions.min_new_tokens: no end-of-generation token (llama.cpp stops at
+        any of them) among the first `count` reply tokens."""
+        import llama_cpp
+        import numpy as np
+
+        vocab = self.llm._model.vocab
+        ends = [token for token in range(self.llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, token)]
+
+        def block_ends(input_ids: Any, scores: Any) -> Any:
+            if len(input_ids) - prompt_length < count:
+                scores[ends] = -np.inf
+            return scores
+
+        return llama_cpp.LogitsProcessorList([block_ends])
 
     def _complete_json(self, conversation: Conversation, max_tokens: int, grammar_text: str) -> str:
         """Greedy decoding under the grammar (see the module docstring)."""

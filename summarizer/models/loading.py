@@ -174,6 +174,7 @@ def greedy_generation_config(model: Any, options: DecodeOptions, **extra: Any) -
     config.num_beams = options.num_beams
     config.num_return_sequences = 1
     config.max_new_tokens = options.max_new_tokens
+    config.min_new_tokens = options.min_new_tokens or None
     config.no_repeat_ngram_size = options.no_repeat_ngram_size
     config.repetition_penalty = options.repetition_penalty
     for name, value in extra.items():
