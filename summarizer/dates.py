@@ -216,16 +216,11 @@ _TIME_SENSES = {
     ("day", -1): r"yesterday|last night|a day earlier|the previous day|the day before",
     ("day", 1): r"tomorrow|the next day|the following day",
     ("day", 2): r"day after tomorrow|in two days",
-    ("week", -1): r"last week|(?:the )?(?:past|previous|prior) week|a week ago|week earlier",
-    ("week", 0): r"this week|the week|(?:the )?current week",
-    ("week", 1): r"next week|(?:the )?(?:coming|following) week|in a week",
-    ("month", -1): r"last month|(?:the )?(?:past|previous|prior) month|a month ago|month earlier",
-    ("month", 0): r"this month|the month|(?:the )?current month",
-    ("month", 1): r"next month|(?:the )?(?:coming|following) month|in a month",
-    ("year", -1): r"last year|(?:the )?(?:past|previous|prior) year|a year ago|year earlier",
-    ("year", 0): r"this year|the year|(?:the )?current year",
-    ("year", 1): r"next year|(?:the )?(?:coming|following) year|in a year",
 }
+for _unit in ("week", "month", "year"):  # English says these the same way for each unit
+    _TIME_SENSES[(_unit, -1)] = rf"last {_unit}|(?:the )?(?:past|previous|prior) {_unit}|a {_unit} ago|{_unit} earlier"
+    _TIME_SENSES[(_unit, 0)] = rf"this {_unit}|the {_unit}|(?:the )?current {_unit}"
+    _TIME_SENSES[(_unit, 1)] = rf"next {_unit}|(?:the )?(?:coming|following) {_unit}|in a {_unit}"
 _TIME_SENSES.update({("weekday", number): name for name, number in _WEEKDAYS_EN.items()})
 _MONTH_NAMES_EN = "|".join(n for n in _MONTHS_EN if n not in _MONTH_ABBREVIATIONS)
 _CALENDAR_EN = {"day": r"monday|tuesday|wednesday|thursday|friday|saturday|sunday",

@@ -3,6 +3,7 @@ Config -> batch.run_batch. Nothing heavy is imported until a command runs."""
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections import Counter
@@ -19,6 +20,10 @@ from summarizer.cli.options import (BackendOpt, BeamsOpt, CacheDirOpt, DtypeOpt,
 from summarizer.errors import UsageError
 
 FORMATS = ("jsonl", "json", "md", "text")
+
+
+def _without(signature: inspect.Signature, *names: str) -> inspect.Signature:
+    return signature.replace(parameters=[p for name, p in signature.parameters.items() if name not in names])
 
 
 def _engine(name: str, **ray_options: object):
@@ -39,9 +44,14 @@ def _engine(name: str, **ray_options: object):
                                  ship_models=bool(ray_options["ray_ship_models"])))
 
 
-def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: bool, progress: bool,
-         engine: object = None, **settings: object) -> None:
-    fmt = fmt.lower()
+def _run(task: str, paths: list[str] | None, format: str, out: Path | None, quiet: bool, progress: bool,
+         no_cache: bool, engine: str, ray_address: str | None, ray_actors: int | None,
+         ray_cpus_per_actor: float | None, ray_gpus_per_actor: float, ray_ship_models: bool,
+         **settings: object) -> None:
+    """One `translate` or `summarize` run: options -> Config -> batch.run_batch."""
+    runner = _engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
+                     ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
+    fmt = format.lower()
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {fmt!r}", hint=f"use one of: {', '.join(FORMATS)}")
     if settings.get("offline"):
@@ -51,7 +61,7 @@ def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: 
     show_progress = not quiet and (progress or sys.stderr.isatty())
     if not show_progress:
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # huggingface_hub's download bars
-    config = make_config(task=task, **settings)
+    config = make_config(task=task, use_cache=not no_cache, **settings)
 
     from summarizer.batch import run_batch
     from summarizer.sources import discover, read_limit
@@ -68,27 +78,9 @@ def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: 
         typer.echo(f"summarizer: skipped {sum(skipped.values())} file(s) in the folders given: {reasons}", err=True)
     if not docs:
         raise UsageError(f"no articles found in {' '.join(paths)}", hint="inputs are .txt, .md, .html or .htm files")
-    failed = run_batch(docs, config, fmt=fmt, out=out, quiet=quiet, show_progress=show_progress, engine=engine)
+    failed = run_batch(docs, config, fmt=fmt, out=out, quiet=quiet, show_progress=show_progress, engine=runner)
     if failed:
         raise typer.Exit(1)
-
-
-def translate(
-    paths: Paths = None, format: FormatOpt = "jsonl", out: OutOpt = None, mt_model: MtModelOpt = None,
-    cache_dir: CacheDirOpt = None, no_cache: NoCacheOpt = False, refresh: RefreshOpt = False,
-    threads: ThreadsOpt = None, beams: BeamsOpt = 1, quantize: QuantizeOpt = "none", dtype: DtypeOpt = "auto",
-    backend: BackendOpt = "auto", allow_pickle: PickleOpt = False, offline: OfflineOpt = False, quiet: QuietOpt = False,
-    progress: ProgressOpt = False, max_chars: MaxCharsOpt = None, article_timeout: TimeoutOpt = None,
-    engine: EngineOpt = "local", ray_address: RayAddressOpt = None, ray_actors: RayActorsOpt = None,
-    ray_cpus_per_actor: RayCpusOpt = None, ray_gpus_per_actor: RayGpusOpt = 0.0, ray_ship_models: RayShipOpt = False,
-) -> None:
-    """Translate Indonesian articles into English (one JSON record per article)."""
-    runner = _engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
-                     ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
-    _run("translate", paths, format, out, quiet, progress, engine=runner, mt_model=mt_model, cache_dir=cache_dir,
-         use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams, quantize=quantize,
-         dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline, max_chars=max_chars,
-         article_timeout=article_timeout)
 
 
 def summarize(
@@ -103,12 +95,17 @@ def summarize(
     ray_cpus_per_actor: RayCpusOpt = None, ray_gpus_per_actor: RayGpusOpt = 0.0, ray_ship_models: RayShipOpt = False,
 ) -> None:
     """Translate and summarise articles into structured, source-cited key facts (the main job)."""
-    runner = _engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
-                     ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
-    _run("summarize", paths, format, out, quiet, progress, engine=runner, mt_model=mt_model, llm=llm, strict=strict,
-         cache_dir=cache_dir, use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams,
-         quantize=quantize, dtype=dtype, backend=backend, allow_pickle=allow_pickle, offline=offline,
-         max_chars=max_chars, article_timeout=article_timeout)
+    _run("summarize", **locals())
+
+
+def translate(**options: object) -> None:
+    """Translate Indonesian articles into English (one JSON record per article)."""
+    _run("translate", **options)
+
+
+# `translate` takes summarize's options but the summary's own (--llm, --strict/--lenient): both commands
+# share one declaration, and Typer reads translate's options from this signature.
+translate.__signature__ = _without(inspect.signature(summarize, eval_str=True), "llm", "strict")
 
 
 def schema(
