@@ -11,16 +11,14 @@ retry and flag.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
-from importlib import resources
 from string import Template
 from typing import Sequence
 
+from summarizer import prompts
 from summarizer.models.base import ChatModel, DecodeOptions, Translator
 
-PROMPT_PACKAGE = "summarizer.prompts"
 PROMPT_FILE = "translate.v2.txt"
 # The source, an optional context of similar size and the output (about as long as the source) share
 # what the template leaves of the model's context: a third each. 1,024 tokens is several long news
@@ -36,19 +34,16 @@ class TranslationPrompt:
     system: str
     context: Template
     user: Template
-    sha256: str
     hint: Template | None = None  # v2+: appended to the user message on a retry with a hint
 
     @classmethod
     def load(cls, name: str = PROMPT_FILE) -> "TranslationPrompt":
-        raw = resources.files(PROMPT_PACKAGE).joinpath(name).read_bytes()
-        parts = _SECTION.split(raw.decode("utf-8"))
+        parts = _SECTION.split(prompts.text(name))
         sections = dict(zip(parts[1::2], (body.strip() for body in parts[2::2])))
         return cls(
             system=sections["system"],
             context=Template(sections["context"]),
             user=Template(sections["user"]),
-            sha256=hashlib.sha256(raw).hexdigest(),
             hint=Template(sections["hint"]) if "hint" in sections else None,
         )
 
@@ -132,13 +127,12 @@ def clean_reply(source: str, reply: str) -> str:
 
 
 class LLMTranslator(Translator):
-    """Translator over a ChatModel. `prompt_hash` is part of translation cache keys."""
+    """Translator over a ChatModel. The prompt file's hash is part of translation cache keys (runtime.mt_key)."""
 
     def __init__(self, chat_model: ChatModel, prompt: TranslationPrompt | None = None):
         self.chat_model = chat_model
         self.prompt = prompt or TranslationPrompt.load()
         self.resolved = chat_model.resolved
-        self.prompt_hash = self.prompt.sha256
         overhead = chat_model.token_count(self.prompt.system) + chat_model.token_count(self.prompt.user.template)
         self.max_input_tokens = max(1, min(MAX_INPUT_TOKENS_CAP, (chat_model.context_length - overhead) // 3))
 
