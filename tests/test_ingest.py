@@ -383,9 +383,9 @@ def test_five_megabyte_single_paragraph_ingests_quickly(tmp_path):
     text = sentence * (5_000_000 // len(sentence))
     path = tmp_path / "article.txt"
     path.write_text(text, encoding="utf-8")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU seconds: what other processes on the machine do cannot flake this
     article = ingest(InputDocument(str(path), path), max_chars=len(text))  # the cap is raised on purpose
-    elapsed = time.perf_counter() - started
+    cpu_seconds = time.process_time() - started
     assert article.paragraphs == [text.strip()]
     # Linear work takes well under a second here; anything quadratic on 5 MB would take minutes.
-    assert elapsed < 10, elapsed
+    assert cpu_seconds < 10, cpu_seconds

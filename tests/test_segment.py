@@ -125,9 +125,9 @@ def test_segment_numbers_paragraphs_and_sentences_from_one():
 ])
 def test_five_megabyte_paragraph_segments_in_linear_time(unit):
     paragraph = unit * (5_000_000 // len(unit))
-    started = time.perf_counter()
+    started = time.process_time()  # CPU seconds: what other processes on the machine do cannot flake this
     sentences = split_sentences(paragraph)
-    elapsed = time.perf_counter() - started
+    cpu_seconds = time.process_time() - started
     assert " ".join(sentences) == paragraph.strip()
     # Linear work takes a second or two here; a quadratic scan of 5 MB would take hours.
-    assert elapsed < 15, elapsed
+    assert cpu_seconds < 15, cpu_seconds
