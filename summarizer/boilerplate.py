@@ -99,7 +99,7 @@ _END_MARKER = re.compile(r" ?(?:\(\*\)|\*{2,}|(?<=[.!?”\"]) ?\([a-z]{2,6}(?:/[
 
 
 def _boilerplate_reason(text: str) -> str | None:
-    """Why a whole line is boilerplate, or None. Context-free rules only; see `_clean` for the rest."""
+    """Why a whole line is boilerplate, or None. Context-free rules only; see `remove_boilerplate` for the rest."""
     if len(text) > MAX_CAPTION_CHARS:
         return None
     if reason := _WHOLE_LINES.get(_key(text)):

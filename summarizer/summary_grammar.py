@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from summarizer.schema import Fact, Summary
 
-# Filled by code, never by the LLM: publication from the dateline, grounding and issues by check.py,
+# Filled by code, never by the LLM: publication from the dateline, grounding and issues by grounding.py,
 # origin is "llm" by construction.
 NOT_GENERATED = frozenset({"publication", "grounding", "origin", "issues"})
 
