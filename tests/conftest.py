@@ -76,3 +76,33 @@ def tiny_gguf_path(_tiny_models_root, tiny_qwen2_dir):
 @pytest.fixture(scope="session")
 def tiny_pickle_only_dir(_tiny_models_root, tiny_qwen2_dir):
     return _build_offline(tiny.build_pickle_only, _tiny_models_root / "pickle-only", tiny_qwen2_dir)
+
+
+@pytest.fixture(scope="session")
+def _translated(tmp_path_factory, tiny_marian_dir):
+    """A cache holding the tiny Marian's translations of test_cli.py's two articles, from one cold run per
+    session (results are keyed by the article text, not its path)."""
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+    from test_cli import write_articles
+
+    root = tmp_path_factory.mktemp("translated")
+    write_articles(root / "in")
+    with pytest.MonkeyPatch.context() as patch:  # session fixtures run before the per-test offline env
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        result = CliRunner().invoke(app, ["translate", str(root / "in"), "--mt-model", str(tiny_marian_dir),
+                                          "--cache-dir", str(root / "cache"), "-q"])
+    assert result.exit_code == 0, result.output
+    return root / "cache"
+
+
+@pytest.fixture
+def translated_cache(_translated, tmp_path, monkeypatch):
+    """This test's own copy of that cache, as its default cache: CLI tests about output, files and exit codes
+    rather than translating stay fast (test_cli.py's first test still translates cold)."""
+    import shutil
+
+    cache = shutil.copytree(_translated, tmp_path / "translated-cache")
+    monkeypatch.setenv("SUMMARIZER_CACHE_DIR", str(cache))
+    return cache

@@ -82,7 +82,7 @@ def test_translate_emits_one_valid_record_per_article(tmp_path, tiny_marian_dir)
     assert set(first.timings) >= {"ingest", "segment", "translate", "check"}
 
 
-def test_bad_inputs_get_error_records_and_exit_1(tmp_path, tiny_marian_dir):
+def test_bad_inputs_get_error_records_and_exit_1(tmp_path, tiny_marian_dir, translated_cache):
     folder = tmp_path / "in"
     write_articles(folder, 1)
     (folder / "kosong.txt").write_bytes(b"")
@@ -103,7 +103,7 @@ def test_unknown_format_is_a_usage_error(tmp_path):
     assert result.stderr.count("\n") == 1 and "--format" in result.stderr
 
 
-def test_out_dir_gets_one_file_per_article_and_an_index(tmp_path, tiny_marian_dir):
+def test_out_dir_gets_one_file_per_article_and_an_index(tmp_path, tiny_marian_dir, translated_cache):
     write_articles(tmp_path / "in")
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir),
@@ -117,8 +117,8 @@ def test_out_dir_gets_one_file_per_article_and_an_index(tmp_path, tiny_marian_di
 
 
 @pytest.mark.parametrize("fmt", ["json", "md", "text"])
-def test_other_formats_render(tmp_path, tiny_marian_dir, fmt):
-    """Every format carries the content of the JSON Lines records (the second run is served from the cache)."""
+def test_other_formats_render(tmp_path, tiny_marian_dir, translated_cache, fmt):
+    """Every format carries the content of the JSON Lines records."""
     write_articles(tmp_path / "in")
     args = ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "-q"]
     records = [json.loads(line) for line in CliRunner().invoke(app, args).stdout.splitlines()]
@@ -166,6 +166,7 @@ def test_no_cache_and_refresh(tmp_path, tiny_marian_dir):
     assert no_cache["cache"]["translation"] == "miss" and refresh["cache"]["translation"] == "miss"
 
 
+@pytest.mark.slow  # stats, clear and prune on the CLI: test_cli_output.py (fast); their logic: test_cache.py
 def test_cache_commands(tmp_path, tiny_marian_dir):
     write_articles(tmp_path / "in", 1)
     cache = tmp_path / "cache"

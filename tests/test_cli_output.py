@@ -25,7 +25,8 @@ from summarizer.runtime import Runtime
 README = Path(__file__).parent.parent / "README.md"
 
 
-def test_text_to_stdout_names_each_article_and_md_opens_with_source_and_title(tmp_path, tiny_marian_dir):
+def test_text_to_stdout_names_each_article_and_md_opens_with_source_and_title(tmp_path, tiny_marian_dir,
+                                                                            translated_cache):
     write_articles(tmp_path / "in")
     for fmt, expected in (("TEXT", "==> {source} · {title} <=="), ("Md", "source: `{source}`")):
         result = CliRunner().invoke(app, ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir),
@@ -37,7 +38,7 @@ def test_text_to_stdout_names_each_article_and_md_opens_with_source_and_title(tm
 
 
 @pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
-def test_out_files_follow_the_umask(tmp_path, tiny_marian_dir, umask, mode):
+def test_out_files_follow_the_umask(tmp_path, tiny_marian_dir, translated_cache, umask, mode):
     write_articles(tmp_path / "in", 1)
     previous = os.umask(umask)
     try:
@@ -66,12 +67,13 @@ def test_help_keeps_brackets_and_names_defaults_and_env_vars():
     assert "org/name[@revision]" in " ".join(pull.split())
 
 
-def test_final_line_counts_articles_failures_and_warnings_and_quiet_silences_stderr(tmp_path, tiny_marian_dir):
+def test_final_line_counts_articles_failures_and_warnings_and_quiet_silences_stderr(tmp_path, tiny_marian_dir,
+                                                                                   translated_cache):
     folder = tmp_path / "in"
     write_articles(folder, 2)
     (folder / "kosong.txt").write_bytes(b"")
     args = ["translate", str(folder), "--mt-model", str(tiny_marian_dir)]
-    env = cli_env(tmp_path / "c")
+    env = cli_env(translated_cache)
     loud = run_cli(args, env)
     assert loud.returncode == 1
     records = [json.loads(line) for line in loud.stdout.splitlines()]
@@ -110,16 +112,16 @@ def test_progress_callback_moves_within_one_article(tmp_path, tiny_marian_dir):
     assert sentences[0] == (0, total) and sentences[-1] == (total, total)
 
 
-def test_progress_bar_on_request_shows_articles_stage_and_sentences(tmp_path, tiny_marian_dir):
+def test_progress_bar_on_request_shows_articles_stage_and_sentences(tmp_path, tiny_marian_dir, translated_cache):
     write_articles(tmp_path / "in", 1)
     done = run_cli(["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir), "--progress"],
-                   cli_env(tmp_path / "c"))
+                   cli_env(translated_cache))
     assert done.returncode == 0, done.stderr
     assert "1/1 articles" in done.stderr and "artikel_00.txt" in done.stderr and "ETA" in done.stderr
     assert json.loads(done.stdout)["error"] is None  # stdout stays pure data
 
 
-def test_cached_rerun_does_not_rerun_the_translation_checks(tmp_path, tiny_marian_dir, monkeypatch):
+def test_cached_rerun_does_not_rerun_the_translation_checks(tmp_path, tiny_marian_dir, translated_cache, monkeypatch):
     from summarizer import fidelity
 
     write_articles(tmp_path / "in")
@@ -137,7 +139,8 @@ def test_cached_rerun_does_not_rerun_the_translation_checks(tmp_path, tiny_maria
         [json.loads(line)["warnings"] for line in first.stdout.splitlines()]
 
 
-def test_cache_stats_is_a_table_with_json_and_never_creates_the_directory(tmp_path, tiny_marian_dir):
+def test_cache_stats_is_a_table_with_json_and_never_creates_the_directory(tmp_path, tiny_marian_dir,
+                                                                         translated_cache):
     absent = tmp_path / "absent" / "cache"
     for args in (["cache", "stats"], ["cache", "stats", "--json"], ["cache", "clear"],
                  ["cache", "prune", "--older-than", "1d"]):
@@ -148,18 +151,16 @@ def test_cache_stats_is_a_table_with_json_and_never_creates_the_directory(tmp_pa
     assert info.exit_code == 0 and not (tmp_path / "absent").exists()
 
     write_articles(tmp_path / "in", 1)
-    cache = tmp_path / "cache"
-    CliRunner().invoke(app, ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir),
-                             "--cache-dir", str(cache)])
-    table = CliRunner().invoke(app, ["cache", "stats", "--cache-dir", str(cache)]).stdout
+    CliRunner().invoke(app, ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir)])
+    table = CliRunner().invoke(app, ["cache", "stats", "--cache-dir", str(translated_cache)]).stdout
     assert [line.split()[0] for line in table.splitlines()] == ["directory", "entries", "size", "last"]
-    assert "{" not in table and "translation 1" in table
-    stats = json.loads(CliRunner().invoke(app, ["cache", "stats", "--json", "--cache-dir", str(cache)]).stdout)
-    assert stats["exists"] and stats["entries_per_stage"]["translation"] == 1
+    assert "{" not in table and "translation 2" in table  # the two articles translated_cache holds
+    stats = json.loads(CliRunner().invoke(app, ["cache", "stats", "--json", "--cache-dir", str(translated_cache)]).stdout)
+    assert stats["exists"] and stats["entries_per_stage"]["translation"] == 2 and stats["last_run"]["hits"]
 
 
 @pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
-def test_readme_jq_recipes_survive_error_records(tmp_path, tiny_marian_dir):
+def test_readme_jq_recipes_survive_error_records(tmp_path, tiny_marian_dir, translated_cache):
     recipes = [line.split("|", 1)[1].split("#")[0].strip() for line in README.read_text().splitlines()
                if line.startswith("summarizer translate articles/ | jq")]
     assert recipes, "the README's translate | jq recipes"
@@ -168,7 +169,7 @@ def test_readme_jq_recipes_survive_error_records(tmp_path, tiny_marian_dir):
     folder = tmp_path / "articles"
     write_articles(folder, 2)
     (folder / "kosong.txt").write_bytes(b"")
-    output = run_cli(["translate", str(folder), "--mt-model", str(tiny_marian_dir)], cli_env(tmp_path / "c")).stdout
+    output = run_cli(["translate", str(folder), "--mt-model", str(tiny_marian_dir)], cli_env(translated_cache)).stdout
     assert '"error":{"type":"InputError"' in output
     for recipe in recipes:
         done = subprocess.run(["sh", "-c", recipe], input=output, capture_output=True, text=True)
@@ -206,7 +207,7 @@ def test_ctrl_c_in_any_command_prints_the_interrupted_line_and_exits_130(monkeyp
     assert result.stderr == "summarizer: interrupted; finished articles are kept and cached, rerun to resume\n"
 
 
-def test_same_named_articles_get_their_own_out_files(tmp_path, tiny_marian_dir):
+def test_same_named_articles_get_their_own_out_files(tmp_path, tiny_marian_dir, translated_cache):
     """a/x.txt and b/x.txt with the same text share stem and id; neither may overwrite the other, and
     two failing files named alike neither."""
     for folder in ("a", "b"):

@@ -216,3 +216,17 @@ def test_every_output_is_one_line():
     fake = ScriptedTranslator(rule=lambda text, options: "NATO will send\n\n40,000 troops.\n")
     [result] = TranslationEngine(fake).translate(["NATO akan mengirim 40.000 tentara."])
     assert result.en == "NATO will send 40,000 troops."
+
+
+def test_forced_lengths_reach_every_batch_and_nothing_judges_the_outputs():
+    """forced_new_tokens (benchmarks): min = max = N in every batch, in the batches the engine forms anyway;
+    degenerate or faulty outputs are neither retried nor repaired (test_models.py runs it on real models)."""
+    texts = [" ".join(f"kata{i}{j}" for j in range(10)) for i in range(12)] + ["NATO akan mengirim 40.000 tentara."]
+    shipped, forced = ScriptedTranslator(rule=lambda text, options: ""), ScriptedTranslator(rule=lambda text, options: "")
+    TranslationEngine(shipped, batch_tokens=200).translate(texts)
+    results = TranslationEngine(forced, batch_tokens=200, forced_new_tokens=7).translate(texts)
+    assert all(o.max_new_tokens == o.min_new_tokens == 7 for _, o in forced.batches)
+    sizes = [len(batch) for batch, _ in forced.batches]
+    assert sizes == [len(batch) for batch, _ in shipped.batches][:len(sizes)]  # the shipped engine's batches
+    assert len(shipped.batches) > len(forced.batches)  # the shipped engine retried the empty outputs
+    assert all(result.flags == [] for result in results)
