@@ -79,9 +79,9 @@ def tiny_pickle_only_dir(_tiny_models_root, tiny_qwen2_dir):
 
 
 @pytest.fixture(scope="session")
-def _translated(tmp_path_factory, tiny_marian_dir):
-    """A cache holding the tiny Marian's translations of test_cli.py's two articles, from one cold run per
-    session (results are keyed by the article text, not its path)."""
+def translated_run(tmp_path_factory, tiny_marian_dir):
+    """One cold `summarizer translate` of test_cli.py's two articles with the tiny Marian, per session:
+    {"articles": folder, "cache": its cache, "stdout": the records}. Treat it as read-only."""
     from typer.testing import CliRunner
 
     from summarizer.cli import app
@@ -94,15 +94,15 @@ def _translated(tmp_path_factory, tiny_marian_dir):
         result = CliRunner().invoke(app, ["translate", str(root / "in"), "--mt-model", str(tiny_marian_dir),
                                           "--cache-dir", str(root / "cache"), "-q"])
     assert result.exit_code == 0, result.output
-    return root / "cache"
+    return {"articles": root / "in", "cache": root / "cache", "stdout": result.stdout}
 
 
 @pytest.fixture
-def translated_cache(_translated, tmp_path, monkeypatch):
-    """This test's own copy of that cache, as its default cache: CLI tests about output, files and exit codes
-    rather than translating stay fast (test_cli.py's first test still translates cold)."""
+def translated_cache(translated_run, tmp_path, monkeypatch):
+    """This test's own copy of that run's cache, as its default cache (results are keyed by the article text,
+    not its path): CLI tests about output, files and exit codes rather than translating stay fast."""
     import shutil
 
-    cache = shutil.copytree(_translated, tmp_path / "translated-cache")
+    cache = shutil.copytree(translated_run["cache"], tmp_path / "translated-cache")
     monkeypatch.setenv("SUMMARIZER_CACHE_DIR", str(cache))
     return cache

@@ -63,13 +63,11 @@ def stable(record: dict) -> dict:
 # ----------------------------------------------------------------------------- in-process (CliRunner)
 
 
-def test_translate_emits_one_valid_record_per_article(tmp_path, tiny_marian_dir):
+def test_translate_emits_one_valid_record_per_article(translated_run):
+    """The cold run that translated_run made (CliRunner, tiny Marian, fresh cache)."""
     from summarizer.schema import Record
 
-    write_articles(tmp_path / "in")
-    result = CliRunner().invoke(app, ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir)])
-    assert result.exit_code == 0, result.output
-    records = [Record.model_validate_json(line) for line in result.stdout.splitlines()]
+    records = [Record.model_validate_json(line) for line in translated_run["stdout"].splitlines()]
     assert [Path(r.source).name for r in records] == ["artikel_00.txt", "artikel_01.txt"]
     first = records[0]
     assert first.title == "Pasukan Perdamaian Tiba di Kota Pelabuhan"
@@ -78,7 +76,7 @@ def test_translate_emits_one_valid_record_per_article(tmp_path, tiny_marian_dir)
     assert all(s.en is not None for s in first.sentences)
     assert first.translation and first.translation.text.count("\n\n") == len(first.paragraphs) - 1
     assert [sid for p in first.paragraphs for sid in p] == [s.id for s in first.sentences]
-    assert first.error is None and first.models["mt"]
+    assert first.error is None and first.models["mt"] and first.cache["translation"] == "miss"
     assert set(first.timings) >= {"ingest", "segment", "translate", "check"}
 
 
@@ -136,24 +134,20 @@ def test_other_formats_render(tmp_path, tiny_marian_dir, translated_cache, fmt):
             assert f"==> {record['source']} · {record['title']} <==\n\n{translation['title']}\n\n" in result.stdout
 
 
-def test_cached_rerun_never_constructs_a_model(tmp_path, tiny_marian_dir, monkeypatch):
+def test_cached_rerun_never_constructs_a_model(translated_run, translated_cache, tiny_marian_dir, monkeypatch):
+    """A rerun of translated_run's cold run over a copy of its cache: no model, the same records."""
     import summarizer.models as models
-
-    write_articles(tmp_path / "in")
-    args = ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir)]
-    first = CliRunner().invoke(app, args)
-    assert first.exit_code == 0, first.output
 
     def refuse(*a, **k):
         raise AssertionError("a cached rerun must not load a model")
 
     monkeypatch.setattr(models, "load_translator", refuse)
     monkeypatch.setattr(models, "load_chat_model", refuse)
-    second = CliRunner().invoke(app, args)
-    assert second.exit_code == 0, second.output
-    records = [json.loads(line) for line in second.stdout.splitlines()]
+    rerun = CliRunner().invoke(app, ["translate", str(translated_run["articles"]), "--mt-model", str(tiny_marian_dir)])
+    assert rerun.exit_code == 0, rerun.output
+    records = [json.loads(line) for line in rerun.stdout.splitlines()]
     assert all(r["cache"]["translation"] == "hit" for r in records)
-    assert [stable(r) for r in records] == [stable(json.loads(line)) for line in first.stdout.splitlines()]
+    assert [stable(r) for r in records] == [stable(json.loads(line)) for line in translated_run["stdout"].splitlines()]
 
 
 @pytest.mark.slow

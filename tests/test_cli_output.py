@@ -95,7 +95,8 @@ def test_error_lines_name_the_file_once_and_are_never_wrapped(tmp_path, tiny_mar
 
 
 def test_progress_callback_moves_within_one_article(tmp_path, tiny_marian_dir):
-    write_articles(tmp_path / "in", 1)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "banjir.txt").write_text(SECOND, encoding="utf-8")  # short: it translates cold
     config = Config(mt_model=str(tiny_marian_dir), cache_dir=tmp_path / "c")
     heard: list[tuple[str, str, int, int]] = []
     runtime = Runtime(config)
