@@ -103,8 +103,8 @@ def translate(**options: object) -> None:
     _run("translate", **options)
 
 
-# `translate` takes summarize's options but the summary's own (--llm, --strict/--lenient): both commands
-# share one declaration, and Typer reads translate's options from this signature.
+# `translate` takes all of summarize's options except the summary's own (--llm, --strict/--lenient): the two
+# commands share one declaration, and Typer reads translate's options from this signature.
 translate.__signature__ = _without(inspect.signature(summarize, eval_str=True), "llm", "strict")
 
 
