@@ -15,28 +15,10 @@ from summarizer.cli.options import (BackendOpt, BeamsOpt, CacheDirOpt, DtypeOpt,
                                     MaxCharsOpt, MtModelOpt, NoCacheOpt, OfflineOpt, OutOpt, Paths, PickleOpt,
                                     ProgressOpt, QuantizeOpt, QuietOpt, RayActorsOpt, RayAddressOpt, RayCpusOpt,
                                     RayGpusOpt, RayShipOpt, RefreshOpt, StrictOpt, ThreadsOpt, TimeoutOpt,
-                                    make_config)
+                                    make_config, make_engine)
 from summarizer.errors import UsageError
 
 FORMATS = ("jsonl", "json", "md", "text")
-
-
-def _engine(name: str, **ray_options: object):
-    """None for the local engine; the Ray engine (checked to be installed) for `--engine ray`."""
-    if name == "local":
-        given = [f"--{option.replace('_', '-')}" for option, value in ray_options.items() if value not in (None, False, 0.0)]
-        if given:
-            raise UsageError(f"{given[0]} only applies with --engine ray")
-        return None
-    if name != "ray":
-        raise UsageError(f"unknown --engine {name!r}", hint="use local or ray")
-    from summarizer.ray_engine import RayEngine, RaySettings, require_ray
-
-    require_ray()
-    return RayEngine(RaySettings(address=ray_options["ray_address"], actors=ray_options["ray_actors"],
-                                 cpus_per_actor=ray_options["ray_cpus_per_actor"],
-                                 gpus_per_actor=ray_options["ray_gpus_per_actor"] or 0.0,
-                                 ship_models=bool(ray_options["ray_ship_models"])))
 
 
 def _run(task: str, paths: list[str] | None, fmt: str, out: Path | None, quiet: bool, progress: bool,
@@ -83,7 +65,7 @@ def translate(
     ray_cpus_per_actor: RayCpusOpt = None, ray_gpus_per_actor: RayGpusOpt = 0.0, ray_ship_models: RayShipOpt = False,
 ) -> None:
     """Translate Indonesian articles into English (one JSON record per article)."""
-    runner = _engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
+    runner = make_engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
                      ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
     _run("translate", paths, format, out, quiet, progress, engine=runner, mt_model=mt_model, cache_dir=cache_dir,
          use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams, quantize=quantize,
@@ -103,7 +85,7 @@ def summarize(
     ray_cpus_per_actor: RayCpusOpt = None, ray_gpus_per_actor: RayGpusOpt = 0.0, ray_ship_models: RayShipOpt = False,
 ) -> None:
     """Translate and summarise articles into structured, source-cited key facts (the main job)."""
-    runner = _engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
+    runner = make_engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
                      ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
     _run("summarize", paths, format, out, quiet, progress, engine=runner, mt_model=mt_model, llm=llm, strict=strict,
          cache_dir=cache_dir, use_cache=not no_cache, refresh=refresh, threads=threads, beams=beams,
