@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarizer import evaluate, fidelity
+from summarizer import eval_sets, evaluate, fidelity
 from summarizer.dates import time_stated, time_words
 from summarizer.numbers import numbers_in_english, numbers_in_indonesian
 from summarizer.schema import Sentence
@@ -40,11 +40,11 @@ class Case:
     english: str
 
 
-def load_sets(eval_dir: Path) -> dict[str, evaluate.EvalSet]:
+def load_sets(eval_dir: Path) -> dict[str, eval_sets.EvalSet]:
     flores = eval_dir / "flores200-devtest-id-en"
     return {
-        "FLORES-200 devtest": evaluate.read_line_pairs(flores / "devtest.ind_Latn", flores / "devtest.eng_Latn"),
-        "NTREX-128": evaluate.read_documents(eval_dir / "ntrex128-id-en" / "ntrex128_documents_ind_eng.jsonl"),
+        "FLORES-200 devtest": eval_sets.read_line_pairs(flores / "devtest.ind_Latn", flores / "devtest.eng_Latn"),
+        "NTREX-128": eval_sets.read_documents(eval_dir / "ntrex128-id-en" / "ntrex128_documents_ind_eng.jsonl"),
     }
 
 
@@ -56,7 +56,7 @@ def codes_for(source: str, english: str) -> set[str]:
     return found
 
 
-def false_alarms(dataset: evaluate.EvalSet) -> tuple[int, Counter]:
+def false_alarms(dataset: eval_sets.EvalSet) -> tuple[int, Counter]:
     """Sentences of the references, and per code how many of them get it (checked per document)."""
     flags = [[[] for _ in d.sources] for d in dataset.documents]
     report = evaluate.fidelity(dataset, [d.references for d in dataset.documents], flags)
@@ -178,7 +178,7 @@ CORRUPTIONS = [  # (kind, expected code, corruption)
 ]
 
 
-def labelled_cases(sets: dict[str, evaluate.EvalSet], per_kind: int, seed: int) -> list[Case]:
+def labelled_cases(sets: dict[str, eval_sets.EvalSet], per_kind: int, seed: int) -> list[Case]:
     """Up to `per_kind` cases per corruption, from reference pairs the checks pass clean."""
     rng = random.Random(seed)
     pairs = [(s, r) for dataset in sets.values() for d in dataset.documents for s, r in zip(d.sources, d.references)]

@@ -4,6 +4,7 @@ Ray driver costs per article. A markdown table on stdout, the raw numbers as JSO
     .venv/bin/python bench/ray_bench.py                  # all 123 documents (long on a busy 2-core machine)
     .venv/bin/python bench/ray_bench.py --limit 20       # a subset
     .venv/bin/python bench/ray_bench.py --mt-model DIR   # real opus-mt-id-en weights instead of the shape
+    .venv/bin/python bench/ray_bench.py --quantize int8  # both engines with int8 Linear layers
 
 The model is opus-mt-id-en's shape with random weights (bench/shapes.py) unless --mt-model is given: right
 for speed, meaningless for quality. Both engines translate the same documents (written as article files
@@ -90,6 +91,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents")
     parser.add_argument("--mt-model", default=None, help="translation model (default: opus-mt shape, random weights)")
     parser.add_argument("--actors", type=int, default=2)
+    parser.add_argument("--quantize", choices=("none", "int8"), default="none",
+                        help="as the CLI's --quantize (int8: ~3x faster on CPU, docs/benchmarks.md)")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     parser.add_argument("--work-dir", type=Path, default=WORK_DIR)
     args = parser.parse_args()
@@ -97,22 +100,23 @@ def main() -> None:
     import ray
 
     from summarizer.config import Config
-    from summarizer.ray_engine import RayEngine, RaySettings
+    from summarizer.ray_engine import RayEngine
+    from summarizer.ray_pool import RaySettings
 
     model = args.mt_model or str(shapes.build_marian_opus_shape(args.work_dir / "shapes" / "opus-mt-id-en-shape"))
-    results: dict = {"model": model, "load_average": os.getloadavg(), "actors": args.actors,
+    results: dict = {"model": model, "quantize": args.quantize, "load_average": os.getloadavg(), "actors": args.actors,
                      "omp_wait_policy": os.environ["OMP_WAIT_POLICY"]}
     with tempfile.TemporaryDirectory(prefix="ray-bench-") as scratch:
         work = Path(scratch)
         paths, sentences = write_articles(work / "articles", args.limit)
         results.update(articles=len(paths), sentences=sentences)
 
-        local = run(paths, Config(mt_model=model, cache_dir=work / "local-cache", threads=2))
+        local = run(paths, Config(mt_model=model, cache_dir=work / "local-cache", threads=2, quantize=args.quantize))
         print(f"local: {local}", file=sys.stderr)
 
         ray.init(num_cpus=args.actors, include_dashboard=False, log_to_driver=False)
         try:
-            config = Config(mt_model=model, cache_dir=work / "ray-cache")
+            config = Config(mt_model=model, cache_dir=work / "ray-cache", quantize=args.quantize)
             engine = RayEngine(RaySettings(actors=args.actors, cpus_per_actor=1))
             cold = run(paths, config, engine)
             cold.update(probe_seconds=round(engine.stats.probe_seconds, 3), sent=engine.stats.sent)

@@ -160,7 +160,8 @@ def _throughput(spec: dict[str, Any], outputs: Sequence[str], seconds: float, lo
 
 def run_quality(spec: dict[str, Any]) -> dict[str, Any]:
     """evaluate() (the code behind `summarizer eval`) on the first N aligned lines, full engine."""
-    from summarizer.evaluate import EvalDocument, EvalSet, evaluate
+    from summarizer.eval_sets import EvalDocument, EvalSet
+    from summarizer.evaluate import evaluate
 
     _set_threads(spec["threads"])
     config = _config(spec, mt_model=spec["model"], dtype=spec["dtype"], quantize=spec["quantize"])

@@ -13,118 +13,30 @@ the product's engine adds over the model alone.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Literal, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 from summarizer.config import Config
-from summarizer.errors import UsageError
+from summarizer.eval_sets import EvalDocument, EvalSet
 from summarizer.schema import Sentence
 
-# Fields of one --docs JSONL record (the NTREX-128 document file's layout).
-DOC_SOURCE_FIELD = "ind_sentences"
-DOC_REFERENCE_FIELD = "eng_sentences"
-DOC_ID_FIELD = "doc_id"
 # Sentences handed to the engine per call. Large enough that length-sorted batches stay full (a batch is
 # ~16 news sentences), small enough for a progress bar that moves and a cache that fills as we go.
 TRANSLATE_CHUNK = 256
+# The same on Ray: smaller, so that every worker gets chunks and a dead worker costs little.
+RAY_TRANSLATE_CHUNK = 32
+RAY_NAIVE_DOCUMENTS = 8  # documents per worker call for the naive baseline (one line is one document)
 # Issue codes that mean a source number did not come through intact: absent, mangled ("40.000" ->
 # "40", or left in Indonesian notation an English reader misreads), or the whole translation is empty.
 NUMBER_LOSS_CODES = frozenset({"number-missing", "number-format", "empty-translation"})
-
-
-@dataclass(frozen=True)
-class EvalDocument:
-    """Aligned source and reference sentences of one document (one line in line-aligned mode)."""
-
-    doc_id: str
-    sources: list[str]
-    references: list[str]
-
-
-@dataclass(frozen=True)
-class EvalSet:
-    mode: Literal["lines", "documents"]
-    documents: list[EvalDocument]
-    description: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def sentence_count(self) -> int:
-        return sum(len(d.sources) for d in self.documents)
 
 
 @dataclass
 class EvalResult:
     report: dict[str, Any]
     hypotheses: list[list[str]]  # per document, per sentence
-
-
-# --------------------------------------------------------------------------- reading test sets
-
-
-def _read_lines(path: Path, option: str) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {option} {path}: {exc}", hint="pass a UTF-8 text file, one segment a line") from None
-
-
-def read_line_pairs(src: Path, ref: Path, limit: int | None = None) -> EvalSet:
-    """Line-aligned source and reference files; `limit` keeps the first N lines.
-
-    Raises:
-        UsageError: a file is unreadable or the two files have different numbers of lines.
-    """
-    sources, references = _read_lines(src, "--src"), _read_lines(ref, "--ref")
-    if len(sources) != len(references):
-        raise UsageError(
-            f"--src {src} has {len(sources)} lines but --ref {ref} has {len(references)}",
-            hint="the files must be line-aligned: line N of --ref is the translation of line N of --src",
-        )
-    if not sources:
-        raise UsageError(f"--src {src} is empty", hint="pass a file with one source segment a line")
-    pairs = list(zip(sources, references))[:limit]
-    documents = [EvalDocument(f"line{n}", [s], [r]) for n, (s, r) in enumerate(pairs, 1)]
-    return EvalSet("lines", documents, {"src": str(src), "ref": str(ref), "lines_in_files": len(sources)})
-
-
-def read_documents(path: Path, limit: int | None = None) -> EvalSet:
-    """Whole documents from JSONL (one object per line with `ind_sentences` and `eng_sentences` lists of
-    equal length, as in NTREX-128's document file); `limit` keeps the first N documents.
-
-    Raises:
-        UsageError: the file is unreadable, a line is not such an object, or its lists differ in length.
-    """
-    documents: list[EvalDocument] = []
-    total = 0
-    for number, line in enumerate(_read_lines(path, "--docs"), 1):
-        if not line.strip():
-            continue
-        total += 1
-        try:
-            record = json.loads(line)
-            sources, references = record[DOC_SOURCE_FIELD], record[DOC_REFERENCE_FIELD]
-            valid = all(isinstance(x, list) and all(isinstance(s, str) for s in x) for x in (sources, references))
-        except (ValueError, KeyError, TypeError):
-            valid = False
-        if not valid:
-            raise UsageError(
-                f"--docs {path} line {number} is not a document record",
-                hint=f"each line must be a JSON object with string lists {DOC_SOURCE_FIELD!r} and {DOC_REFERENCE_FIELD!r}",
-            )
-        if len(sources) != len(references) or not sources:
-            raise UsageError(
-                f"--docs {path} line {number}: {len(sources)} source sentences but {len(references)} references",
-                hint="each document's source and reference lists must be non-empty and sentence-aligned",
-            )
-        if limit is None or len(documents) < limit:
-            documents.append(EvalDocument(str(record.get(DOC_ID_FIELD) or f"doc{number}"), sources, references))
-    if not documents:
-        raise UsageError(f"--docs {path} holds no documents", hint="pass a JSONL file, one document a line")
-    return EvalSet("documents", documents, {"docs": str(path), "documents_in_file": total})
 
 
 # --------------------------------------------------------------------------- translating
@@ -139,6 +51,7 @@ class _Translated:
     seconds: float  # time in the engine: model loading and cache look-ups excluded
     load_seconds: float
     source_tokens: int  # of the translated sentences, by the model's tokenizer
+    wall_seconds: float  # the whole translation step, as the user waits for it
 
 
 class _MeasuredEngine:
@@ -160,20 +73,39 @@ class _MeasuredEngine:
         return results
 
 
-def _translate(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] | None) -> tuple[_Translated, Any]:
-    from summarizer.translate import translate_segments
+class ChunkTranslator:
+    """Chunks of sentences through the product's engine and sentence cache, timing only the model's work.
+    One per process that translates (this one, or each Ray worker), so the model loads once there."""
 
-    measured: _MeasuredEngine | None = None
-    load_seconds = 0.0
+    def __init__(self, runtime: Any):
+        self.runtime = runtime
+        self.measured: _MeasuredEngine | None = None
+        self.load_seconds = 0.0
 
-    def engine() -> _MeasuredEngine:
-        nonlocal measured, load_seconds
-        if measured is None:
+    def engine(self) -> _MeasuredEngine:
+        if self.measured is None:
             started = time.perf_counter()
-            measured = _MeasuredEngine(runtime.engine())
-            load_seconds = time.perf_counter() - started
-        return measured
+            self.measured = _MeasuredEngine(self.runtime.engine())
+            self.load_seconds = time.perf_counter() - started
+        return self.measured
 
+    def __call__(self, texts: list[str], contexts: list[str | None] | None) -> list[Any]:
+        from summarizer.translate import translate_segments
+
+        return translate_segments(texts, contexts=contexts, engine=self.engine, model_key=self.runtime.mt_key,
+                                  cache=self.runtime.cache)
+
+    def counters(self) -> dict[str, float]:
+        """What reached the model so far (zeros while everything came from the cache)."""
+        m = self.measured
+        return {"sentences": m.sentences if m else 0, "seconds": m.seconds if m else 0.0,
+                "source_tokens": m.source_tokens if m else 0, "load_seconds": self.load_seconds}
+
+
+def _translate(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] | None,
+               engine: Any = None) -> tuple[_Translated, Any]:
+    """The product's translations of every sentence, locally or (with `engine`, a RayEngine) on workers."""
+    started = time.perf_counter()
     resolved = runtime.resolved_mt  # resolve first: a missing model is a setup error before any work
     causal = resolved.architecture == "causal"
     texts: list[str] = []
@@ -184,36 +116,41 @@ def _translate(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] |
             # LLM translators get the previous sentence of the document, as in the product.
             contexts.append(document.sources[index - 1] if causal and index > 0 else None)
     wanted = [i for i, text in enumerate(texts) if text.strip()]  # blank lines translate to ""
-    outputs: dict[int, Any] = {}
-    for start in range(0, len(wanted), TRANSLATE_CHUNK):
-        chunk = wanted[start:start + TRANSLATE_CHUNK]
-        results = translate_segments(
-            [texts[i] for i in chunk], contexts=[contexts[i] for i in chunk] if causal else None,
-            engine=engine, model_key=runtime.mt_key, cache=runtime.cache,
-        )
-        outputs.update(zip(chunk, results))
-        if progress:
-            progress(len(chunk))
+    size = TRANSLATE_CHUNK if engine is None else RAY_TRANSLATE_CHUNK
+    chunks = [wanted[start:start + size] for start in range(0, len(wanted), size)]
+    payloads = [([texts[i] for i in chunk], [contexts[i] for i in chunk] if causal else None) for chunk in chunks]
+    if engine is None:
+        translator = ChunkTranslator(runtime)
+        results = []
+        for payload in payloads:
+            results.append(translator(*payload))
+            if progress:
+                progress(len(payload[0]))
+        counters = translator.counters()
+    else:
+        results, counters = engine.translate_chunks(payloads, runtime, progress)
+    outputs: dict[int, Any] = {i: result for chunk, chunk_results in zip(chunks, results)
+                               for i, result in zip(chunk, chunk_results)}
     if progress and len(wanted) < len(texts):
         progress(len(texts) - len(wanted))
 
     hypotheses, flags, position = [], [], 0
     for document in dataset.documents:
-        results = [outputs.get(i) for i in range(position, position + len(document.sources))]
-        hypotheses.append([r.en if r else "" for r in results])
-        flags.append([list(r.flags) if r else [] for r in results])
+        found = [outputs.get(i) for i in range(position, position + len(document.sources))]
+        hypotheses.append([r.en if r else "" for r in found])
+        flags.append([list(r.flags) if r else [] for r in found])
         position += len(document.sources)
-    if measured is None:  # everything came from the cache: the model was never loaded
-        return _Translated(hypotheses, flags, 0, len(wanted), 0.0, 0.0, 0), resolved
-    return _Translated(hypotheses, flags, measured.sentences, len(wanted) - measured.sentences, measured.seconds,
-                       load_seconds, measured.source_tokens), resolved
+    translated = int(counters["sentences"])
+    return _Translated(hypotheses, flags, translated, len(wanted) - translated, counters["seconds"],
+                       counters["load_seconds"], int(counters["source_tokens"]),
+                       time.perf_counter() - started), resolved
 
 
 # The naive baseline's request: what a user of the bare model would type, one sentence at a time.
 NAIVE_PROMPT = "Translate the following Indonesian text into English:\n\n{source}"
 
 
-def _naive(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] | None) -> list[list[str]]:
+def naive_translations(documents: Sequence[EvalDocument], runtime: Any) -> list[list[str]]:
     """The same model with none of the engine's help: one sentence per call, a plain request (for an LLM)
     and the raw reply, greedy, with the engine's output bound so neither side can run longer."""
     from summarizer.models.base import DecodeOptions
@@ -222,7 +159,7 @@ def _naive(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] | Non
     translator = runtime.engine().translator
     chat = getattr(translator, "chat_model", None)
     hypotheses = []
-    for document in dataset.documents:
+    for document in documents:
         outputs = []
         for source in document.sources:
             if not source.strip():
@@ -236,6 +173,19 @@ def _naive(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] | Non
             else:
                 outputs.append(translator.translate([source], options)[0])
         hypotheses.append(outputs)
+    return hypotheses
+
+
+def _naive(dataset: EvalSet, runtime: Any, progress: Callable[[int], None] | None,
+           engine: Any = None) -> list[list[str]]:
+    """naive_translations of the whole set, a document at a time here or in groups on Ray's workers."""
+    if engine is not None:
+        groups = [dataset.documents[start:start + RAY_NAIVE_DOCUMENTS]
+                  for start in range(0, len(dataset.documents), RAY_NAIVE_DOCUMENTS)]
+        return [doc for group in engine.naive_translations(groups, runtime, progress) for doc in group]
+    hypotheses = []
+    for document in dataset.documents:
+        hypotheses.extend(naive_translations([document], runtime))
         if progress:
             progress(len(document.sources))
     return hypotheses
@@ -329,19 +279,22 @@ def _scores(dataset: EvalSet, hypotheses: list[list[str]]) -> dict[str, Any]:
 
 
 def evaluate(dataset: EvalSet, config: Config, progress: Callable[[int], None] | None = None,
-             baseline: bool = False) -> EvalResult:
+             baseline: bool = False, engine: Any = None) -> EvalResult:
     """Translate `dataset` with the product's engine under `config`, then score it; with `baseline`, also
     translate it naively with the same model and score that too (report key "baseline").
 
-    `progress` is called with the number of sentences finished after each chunk.
+    `progress` is called with the number of sentences finished after each chunk. `engine` (a RayEngine)
+    translates on a Ray cluster's workers instead of in this process; the cache stays here.
     """
     from summarizer.runtime import Runtime
 
     runtime = Runtime(config)
     try:
-        translated, resolved = _translate(dataset, runtime, progress)
-        naive = _naive(dataset, runtime, progress) if baseline else None
+        translated, resolved = _translate(dataset, runtime, progress, engine)
+        naive = _naive(dataset, runtime, progress, engine) if baseline else None
     finally:
+        if engine is not None:
+            engine.close()
         runtime.close()
     scores = _scores(dataset, translated.hypotheses)
     seconds = translated.seconds
@@ -366,6 +319,11 @@ def evaluate(dataset: EvalSet, config: Config, progress: Callable[[int], None] |
             "sentences_per_second": translated.translated / seconds if timed else None,
             "source_tokens": translated.source_tokens,
             "source_tokens_per_second": translated.source_tokens / seconds if timed else None,
+            # Where the model ran, and the whole step's wall time (with Ray: starting it, workers loading
+            # models, shipping): translate_seconds sums every worker's model time.
+            "engine": "local" if engine is None else "ray",
+            "workers": 1 if engine is None else engine.stats.actors,
+            "wall_seconds": round(translated.wall_seconds, 3),
         },
     }
     if naive is not None:

@@ -13,6 +13,8 @@ Design (docs/scaling.md has the long version):
   lacks the weights, or has other ones, answers with error records instead of different results.
 - Ray restarts a dead actor and re-runs its unfinished batches (at most MAX_ATTEMPTS times in all). A batch
   that keeps killing its worker is split so only the article that does it gets an error record.
+- `summarizer eval` sends sentence chunks instead of articles, through the same cache probe and actors.
+- Reaching the cluster and managing the actors is ray_pool.py's; the actors themselves are ray_worker.py's.
 - Records come back in input order: finished records wait in a bounded window until all before them are out.
 
 Importing this module does not import Ray; Ray is only started (or connected to) when an article misses.
@@ -20,53 +22,23 @@ Importing this module does not import Ray; Ray is only started (or connected to)
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from summarizer.config import Config
-from summarizer.errors import SetupError, UsageError
+from summarizer.errors import SetupError, SummarizerError
 from summarizer.sources import InputDocument
 from summarizer.pipeline import process_article
 from summarizer.runtime import ModelRequired, Runtime
-from summarizer.ray_worker import Shipment, ShippedDocument, Worker, error_record, portable_spec
+from summarizer.ray_pool import MAX_ATTEMPTS, ActorPool, RaySettings
+from summarizer.ray_worker import ShippedDocument, error_record
 from summarizer.schema import Record
 
-RAY_HINT = "pip install -e '.[ray]', or pip install 'summarizer[ray]'"
-# Attempts per batch when its worker process dies (Ray's max_task_retries is one less).
-MAX_ATTEMPTS = 3
 # Unfinished batches per actor: one running and one queued, so an actor never waits for the driver.
 QUEUED_PER_ACTOR = 2
-DEFAULT_MAX_CPUS_PER_ACTOR = 4
-
-
-def require_ray() -> None:
-    """A usage error (exit 2) when the [ray] extra is not installed."""
-    try:
-        found = importlib.util.find_spec("ray") is not None
-    except (ImportError, ValueError):  # e.g. a broken or blocked install
-        found = False
-    if not found:
-        raise UsageError("--engine ray needs Ray, which is not installed", hint=RAY_HINT)
-
-
-@dataclass(frozen=True)
-class RaySettings:
-    """Where and how wide to run. None means: worked out from the cluster's resources."""
-
-    address: str | None = None  # else RAY_ADDRESS, else a local instance
-    actors: int | None = None
-    cpus_per_actor: float | None = None
-    gpus_per_actor: float = 0.0
-    ship_models: bool = False  # send local model files through the object store
-    batch_size: int | None = None  # articles per actor call; default: the Runtime's summary batch, or 1
-
-
 
 
 # ----------------------------------------------------------------------------------------- driver side
@@ -122,8 +94,7 @@ class RayEngine:
         self.settings = settings or RaySettings()
         self.warn = warn or (lambda message: print(f"summarizer: warning: {message}", file=sys.stderr))
         self.stats = EngineStats()
-        self._actors: list[Any] = []
-        self._started_ray = False
+        self.pool = ActorPool(self.settings, self.warn)
         self._inflight: dict[Any, _Batch] = {}
         self._done: dict[int, Record] = {}
 
@@ -131,20 +102,26 @@ class RayEngine:
 
     def start(self, docs: Sequence[InputDocument], config: Config,
               runtime: Runtime) -> Callable[[Sequence[InputDocument]], list[Record]]:
-        self.docs, self.config, self.runtime = list(docs), config, runtime
+        self.docs = list(docs)
+        self._prepare(config, runtime, len(self.docs))
         self.batch_size = self.settings.batch_size or (runtime.summary_batch_size if config.task == "summarize" else 1)
         self._probe_cache = _Probe(runtime.cache)
         self._probe_runtime = Runtime(config, cache=self._probe_cache, load_models=False)
-        self._expected = {"mt": runtime.mt_key}
-        self._display = {"mt": runtime.resolved_mt.display}
         self._probe_runtime.resolved_mt, self._probe_runtime.mt_key = runtime.resolved_mt, runtime.mt_key  # resolved once
         if config.task == "summarize":
-            self._expected["llm"], self._display["llm"] = runtime.llm_key, runtime.resolved_llm.display
             self._probe_runtime.resolved_llm, self._probe_runtime.llm_key = runtime.resolved_llm, runtime.llm_key
         self._next = 0  # next document to probe
         self._emitted = 0  # records handed out so far
         self._pending: list[tuple[int, tuple[InputDocument, dict[str, Any]]]] = []
         return lambda group: [self.record_for(doc) for doc in group]
+
+    def _prepare(self, config: Config, runtime: Runtime, work: int) -> None:
+        """What the pool needs to start: the settings, the driver's model keys, and how much work there is."""
+        self.config, self.runtime, self._work = config, runtime, work
+        self._expected = {"mt": runtime.mt_key}
+        self._display = {"mt": runtime.resolved_mt.display}
+        if config.task == "summarize":
+            self._expected["llm"], self._display["llm"] = runtime.llm_key, runtime.resolved_llm.display
 
     def record_for(self, doc: InputDocument) -> Record:
         """The record of `doc`, which must be the next document in input order."""
@@ -160,7 +137,7 @@ class RayEngine:
 
     def close(self) -> None:
         """Keep whatever finished (in the cache), then stop the actors and a Ray instance we started."""
-        if not self._actors and not self._started_ray:
+        if not self.pool.actors and not self.pool.started_ray:
             return
         import ray
 
@@ -171,21 +148,18 @@ class RayEngine:
                     self._collect(ref)
         except Exception:  # noqa: BLE001 - shutting down: what cannot be collected is simply recomputed next time
             pass
-        for actor in self._actors:
-            try:
-                ray.kill(actor, no_restart=True)
-            except Exception:  # noqa: BLE001
-                pass
-        self._actors, self._inflight = [], {}
-        if self._started_ray:
-            ray.shutdown()
-            self._started_ray = False
+        self._inflight = {}
+        self.pool.stop()
+
+    def actor_pids(self) -> list[int]:
+        """Process ids of the live actors (tests kill them to prove nothing is lost)."""
+        return self.pool.pids()
 
     # ------------------------------------------------------------------ driver loop
 
     @property
     def _capacity(self) -> int:
-        actors = max(1, len(self._actors))
+        actors = max(1, len(self.pool.actors))
         return actors * QUEUED_PER_ACTOR * self.batch_size
 
     def _fill(self) -> None:
@@ -232,11 +206,10 @@ class RayEngine:
         self._submit(batch)
 
     def _submit(self, batch: _Batch) -> None:
-        if not self._actors:
-            self._start_pool()
+        self._start_pool()
         load = Counter(b.actor for b in self._inflight.values())
-        batch.actor = min(range(len(self._actors)), key=lambda a: load[a])
-        ref = self._actors[batch.actor].process.remote(batch.items)
+        batch.actor = min(range(len(self.pool.actors)), key=lambda a: load[a])
+        ref = self.pool.actors[batch.actor].process.remote(batch.items)
         self._inflight[ref] = batch
         self.stats.sent += len(batch.indices)
 
@@ -278,103 +251,92 @@ class RayEngine:
             record.models = {role: self._display.get(role, name) for role, name in record.models.items()}
             self._done[index] = record
 
-    # ------------------------------------------------------------------ the actor pool
+    # ------------------------------------------------------------------ sentence chunks (`summarizer eval`)
+
+    def translate_chunks(self, chunks: Sequence[tuple[list[str], list[str | None] | None]], runtime: Runtime,
+                         progress: Callable[[int], None] | None = None) -> tuple[list[list[Any]], dict[str, float]]:
+        """Each (texts, contexts) chunk through the driver's sentence cache; chunks with misses are translated
+        on the workers, which send back their cache entries. Results in chunk order, and the workers' summed
+        model counters (load time: the slowest worker's)."""
+        from summarizer.translate import translate_segments
+
+        def model_required() -> Any:
+            raise ModelRequired
+
+        self._prepare(runtime.config, runtime, len(chunks))
+        probe = _Probe(runtime.cache)
+        results: list[list[Any] | None] = [None] * len(chunks)
+        calls: list[tuple[int, tuple[Any, ...]]] = []
+        for n, (texts, contexts) in enumerate(chunks):
+            probe.found = {}
+            started = time.perf_counter()
+            try:
+                results[n] = translate_segments(texts, contexts=contexts, engine=model_required,
+                                                model_key=runtime.mt_key, cache=probe)
+                self.stats.local += 1
+                if progress:
+                    progress(len(texts))
+            except ModelRequired:
+                calls.append((n, (texts, contexts, probe.found)))
+            self.stats.probe_seconds += time.perf_counter() - started
+        counters = {"sentences": 0, "seconds": 0.0, "source_tokens": 0, "load_seconds": 0.0}
+        for n, (chunk_results, worker_counters) in self._map("translate_sentences", calls):
+            results[n] = chunk_results
+            for name, value in worker_counters.items():
+                counters[name] = max(counters[name], value) if name == "load_seconds" else counters[name] + value
+            if progress:
+                progress(len(chunks[n][0]))
+        return results, counters  # type: ignore[return-value]
+
+    def naive_translations(self, groups: Sequence[Sequence[Any]], runtime: Runtime,
+                           progress: Callable[[int], None] | None = None) -> list[list[list[str]]]:
+        """evaluate.naive_translations of each group of documents on the workers (never cached)."""
+        self._prepare(runtime.config, runtime, len(groups))
+        results: list[Any] = [None] * len(groups)
+        for n, hypotheses in self._map("naive_translations", [(n, (list(group),)) for n, group in enumerate(groups)]):
+            results[n] = hypotheses
+            if progress:
+                progress(sum(len(document.sources) for document in groups[n]))
+        return results
+
+    def _map(self, method: str, calls: list[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, Any]]:
+        """Worker `method(*args)` for each (key, args), a bounded number in flight; yields (key, value) as
+        they finish, after writing the cache entries they bring. A call whose worker keeps dying fails the run."""
+        import ray
+        from ray.exceptions import RayActorError, RayError
+
+        if not calls:
+            return
+        self._start_pool()
+        queue, inflight = list(calls), {}
+        capacity = len(self.pool.actors) * QUEUED_PER_ACTOR
+        while queue or inflight:
+            while queue and len(inflight) < capacity:
+                key, args = queue.pop(0)
+                load = Counter(actor for _, actor in inflight.values())
+                actor = min(range(len(self.pool.actors)), key=lambda a: load[a])
+                inflight[getattr(self.pool.actors[actor], method).remote(*args)] = (key, actor)
+                self.stats.sent += 1
+            ready, _ = ray.wait(list(inflight), num_returns=1, timeout=1.0)
+            for ref in ready:
+                key, _ = inflight.pop(ref)
+                try:
+                    value, writes, warnings, setup_error = ray.get(ref)
+                except RayError as exc:
+                    died = isinstance(exc, RayActorError)
+                    self.stats.worker_deaths += died
+                    what = f"died ({MAX_ATTEMPTS} attempts)" if died else "failed"
+                    raise SummarizerError(f"the Ray worker {what}: {' '.join(str(exc).split())[:300]}",
+                                          hint="finished chunks are cached; rerun to retry the rest") from None
+                if setup_error is not None:
+                    raise SetupError(setup_error)
+                for name, entry in writes:
+                    self.runtime.cache.set(name, entry)
+                for message in warnings:
+                    self.warn(message)
+                yield key, value
 
     def _start_pool(self) -> None:
-        import ray
-
-        self._connect()
-        cpus, actors = self._shape()
-        # Absolute paths for local models: a worker's working directory is not the driver's.
-        update: dict[str, Any] = {"mt_model": portable_spec(self.runtime.resolved_mt)}
-        if "llm" in self._expected:
-            update["llm"] = portable_spec(self.runtime.resolved_llm)
-        if self.config.threads is None:  # one model thread per CPU Ray reserves for the actor
-            update["threads"] = max(1, int(cpus))
-        config = self.config.model_copy(update=update)
-        shipments = self._shipments() if self.settings.ship_models else {}
-        actor_class = ray.remote(Worker).options(
-            num_cpus=cpus, num_gpus=self.settings.gpus_per_actor or None,
-            max_restarts=-1, max_task_retries=MAX_ATTEMPTS - 1,
-        )
-        self._actors = [actor_class.remote(config, self._expected, shipments) for _ in range(actors)]
-        self.stats.actors, self.stats.cpus_per_actor = actors, cpus
-
-    def actor_pids(self) -> list[int]:
-        """Process ids of the live actors (tests kill them to prove nothing is lost)."""
-        import ray
-
-        return ray.get([actor.pid.remote() for actor in self._actors])
-
-    def _connect(self) -> None:
-        import logging
-
-        import ray
-
-        if ray.is_initialized():
-            return
-        address = self.settings.address or os.environ.get("RAY_ADDRESS") or "local"
-        options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
-        if address == "local":
-            options["include_dashboard"] = False
-            # A private instance on this machine: its token-auth notice is noise on a one-line-errors CLI.
-            logging.getLogger("ray._private.authentication").setLevel(logging.ERROR)
-        import signal
-        import threading
-
-        sigterm = signal.getsignal(signal.SIGTERM)
-        try:
-            ray.init(address=address, **options)
-            if threading.current_thread() is threading.main_thread():
-                # Ray's driver handler exits on SIGTERM at once; keep the CLI's (stop like Ctrl-C, cache kept).
-                signal.signal(signal.SIGTERM, sigterm)
-        except Exception as exc:  # noqa: BLE001 - Ray raises many types for "cannot reach the cluster"
-            raise SetupError(f"cannot start or reach Ray at {address}: {' '.join(str(exc).split())[:300]}",
-                             hint="check --ray-address / RAY_ADDRESS and the cluster's auth token (RAY_AUTH_TOKEN)") from None
-        self._started_ray = True
-
-    def _shape(self) -> tuple[float, int]:
-        """(CPUs per actor, actors): given, or as many as the alive nodes fit."""
-        import ray
-
-        nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
-        node_cpus = [resources.get("CPU", 0.0) for resources in nodes]
-        gpus = self.settings.gpus_per_actor
-        cpus = self.settings.cpus_per_actor
-        if cpus is None:
-            cpus = 1.0 if gpus else float(max(1, min(DEFAULT_MAX_CPUS_PER_ACTOR, int(max(node_cpus, default=1)))))
-        actors = self.settings.actors
-        if actors is None:
-            if gpus:
-                actors = sum(int(resources.get("GPU", 0.0) // gpus) for resources in nodes)
-            else:
-                actors = sum(int(c // cpus) for c in node_cpus)
-            actors = max(1, min(actors, len(self.docs)))
-        if cpus * actors > sum(node_cpus) or gpus * actors > sum(r.get("GPU", 0.0) for r in nodes):
-            self.warn(f"the Ray cluster has {sum(node_cpus):g} CPUs and "
-                      f"{sum(r.get('GPU', 0.0) for r in nodes):g} GPUs now: some of the {actors} actors "
-                      "wait until resources appear")
-        return cpus, actors
-
-    def _shipments(self) -> dict[str, Shipment]:
-        """Local model files into the object store (bounded by its size, by default 30% of a node's RAM)."""
-        import ray
-
-        from summarizer.models.resolve import model_files
-
-        resolved = {role: self.runtime.resolved_mt if role == "mt" else self.runtime.resolved_llm for role in self._expected}
-        shipped: dict[str, Shipment] = {}
-        by_fingerprint: dict[str, Shipment] = {}
-        for role, model in resolved.items():
-            if model.kind not in ("local", "gguf"):
-                self.warn(f"--ray-ship-models ships local directories and .gguf files; workers must have "
-                          f"{model.display} in their own Hugging Face cache")
-                continue
-            if model.fingerprint not in by_fingerprint:
-                directory = Path(model.location)
-                files = [directory / model.gguf_file] if model.gguf_file else model_files(directory)
-                by_fingerprint[model.fingerprint] = Shipment(
-                    fingerprint=model.fingerprint, gguf_file=model.gguf_file,
-                    files={path.name: ray.put(path.read_bytes()) for path in files})
-            shipped[role] = by_fingerprint[model.fingerprint]
-        return shipped
+        if not self.pool.actors:
+            self.pool.start(self.config, self.runtime, self._expected, self._work)
+            self.stats.actors, self.stats.cpus_per_actor = len(self.pool.actors), self.pool.cpus_per_actor

@@ -99,6 +99,7 @@ class Worker:
         self.setup_error: str | None = None
         self.host = socket.gethostname()
         self.config = config
+        self.chunk_translator: Any = None  # `summarizer eval`'s sentence path, made on first use
         try:
             specs = {role: _materialize(shipment) for role, shipment in shipments.items()}
             self.config = config.model_copy(update={
@@ -144,8 +145,46 @@ class Worker:
                 self.setup_error = f"Ray worker on {self.host}: {exc.one_line()}"
         if self.setup_error is not None:
             records, cache.writes = [error_record(doc, "WorkerSetupError", self.setup_error) for doc in docs], []
+        return records, cache.writes, self._take_warnings()
+
+
+    # `summarizer eval`: sentences, not articles. Each returns (value, cache writes, warnings, setup error).
+
+    def translate_sentences(self, texts: list[str], contexts: list[str | None] | None,
+                            found: dict[str, Any]) -> tuple[Any, list[tuple[str, Any]], list[str], str | None]:
+        """Translations of one chunk through the engine and the driver's cache entries, and this call's
+        model counters (evaluate.ChunkTranslator's)."""
+        from summarizer.evaluate import ChunkTranslator
+
+        cache = CarriedCache(found, self.config.refresh)
+        value = None
+        if self.setup_error is None:
+            self.runtime.cache = cache
+            self.chunk_translator = self.chunk_translator or ChunkTranslator(self.runtime)
+            before = self.chunk_translator.counters()
+            try:
+                results = self.chunk_translator(texts, contexts)
+                after = self.chunk_translator.counters()
+                value = (results, {name: after[name] - before[name] for name in after})
+            except SetupError as exc:
+                self.setup_error = f"Ray worker on {self.host}: {exc.one_line()}"
+        return value, cache.writes if value else [], self._take_warnings(), self.setup_error
+
+    def naive_translations(self, documents: list[Any]) -> tuple[Any, list[tuple[str, Any]], list[str], str | None]:
+        """evaluate.naive_translations of these documents with this worker's model (nothing cached)."""
+        from summarizer.evaluate import naive_translations
+
+        value = None
+        if self.setup_error is None:
+            try:
+                value = naive_translations(documents, self.runtime)
+            except SetupError as exc:
+                self.setup_error = f"Ray worker on {self.host}: {exc.one_line()}"
+        return value, [], self._take_warnings(), self.setup_error
+
+    def _take_warnings(self) -> list[str]:
         warnings, self.warnings[:] = list(self.warnings), []
-        return records, cache.writes, warnings
+        return warnings
 
 
 def portable_spec(resolved: ResolvedModel) -> str:

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from summarizer.cli import app
 from summarizer.config import Config
 from summarizer.errors import UsageError
-from summarizer.evaluate import EvalDocument, EvalSet, evaluate, fidelity, read_documents, read_line_pairs
+from summarizer.eval_sets import EvalDocument, EvalSet, read_documents, read_line_pairs
+from summarizer.evaluate import evaluate, fidelity
 
 SOURCES = [
     "Hujan deras turun sejak pagi.",

@@ -57,7 +57,8 @@ def ray_instance():
 
 
 def ray_engine(**settings):
-    from summarizer.ray_engine import RayEngine, RaySettings
+    from summarizer.ray_engine import RayEngine
+    from summarizer.ray_pool import RaySettings
 
     return RayEngine(RaySettings(**{"actors": 2, "cpus_per_actor": 1, **settings}))
 
@@ -282,3 +283,74 @@ def test_summaries_through_ray_match_local(tmp_path, tiny_marian_dir, tiny_qwen2
     remote_records = [json.loads(line) for line in remote.stdout.splitlines()]
     assert all(r["summary"] and r["cache"] == {"translation": "miss", "summary": "miss"} for r in remote_records)
     assert [stable(r) for r in remote_records] == [stable(r) for r in local_records]
+
+
+# ----------------------------------------------------------------------------- `summarizer eval --engine ray`
+
+# Sentences for eval, written from the tiny tokenizers' vocabulary like the articles above.
+EVAL_SOURCES = [f"Banjir merendam rumah warga di kota {place} sejak pagi hari." for place in PLACES] + \
+               [f"Kepala desa {person} meminta warga pindah ke sekolah." for person in PEOPLE]
+EVAL_REFERENCES = [f"Floods submerged homes in {place} since the morning." for place in PLACES] + \
+                  [f"Village head {person} asked residents to move to the school." for person in PEOPLE]
+
+
+def eval_files(folder: Path, count: int) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "src.id").write_text("\n".join(EVAL_SOURCES[:count]) + "\n", encoding="utf-8")
+    (folder / "ref.en").write_text("\n".join(EVAL_REFERENCES[:count]) + "\n", encoding="utf-8")
+    return ["--src", str(folder / "src.id"), "--ref", str(folder / "ref.en")]
+
+
+@pytest.mark.slow
+def test_eval_on_ray_matches_local_and_a_rerun_is_served_by_the_drivers_cache(tmp_path, tiny_marian_dir, ray_instance):
+    from summarizer.evaluate import RAY_NAIVE_DOCUMENTS, RAY_TRANSLATE_CHUNK
+
+    # Fewer sentences than one chunk, so the engine batches them alike on both sides; more lines than one
+    # naive group, so both workers get baseline work (naive translations are one sentence per call anyway).
+    count = len(EVAL_SOURCES)
+    assert RAY_NAIVE_DOCUMENTS < count <= RAY_TRANSLATE_CHUNK
+    common = ["eval", *eval_files(tmp_path, count), "--mt-model", str(tiny_marian_dir), "--threads", "1",
+              "--baseline", "--format", "json"]
+    runner = CliRunner()
+    local = runner.invoke(app, [*common, "--cache-dir", str(tmp_path / "local-cache"),
+                                "--translations", str(tmp_path / "local.en")])
+    remote = runner.invoke(app, [*common, "--cache-dir", str(tmp_path / "ray-cache"), "--engine", "ray",
+                                 "--ray-actors", "2", "--ray-cpus-per-actor", "1",
+                                 "--translations", str(tmp_path / "ray.en")])
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    local_report, ray_report = json.loads(local.stdout), json.loads(remote.stdout)
+    assert (tmp_path / "ray.en").read_text() == (tmp_path / "local.en").read_text()
+    for part in ("scores", "fidelity", "hygiene", "baseline"):
+        assert ray_report[part] == local_report[part], part
+    speed = ray_report["speed"]
+    assert (speed["engine"], speed["workers"], speed["translated_sentences"]) == ("ray", 2, count)
+
+    # The workers' translations went into the driver's cache: a rerun starts no worker and loads no model.
+    from summarizer.eval_sets import read_line_pairs
+    from summarizer.evaluate import evaluate
+    from summarizer.ray_engine import RayEngine
+    from summarizer.ray_pool import RaySettings
+
+    engine = RayEngine(RaySettings(actors=2, cpus_per_actor=1))
+    rerun = evaluate(read_line_pairs(tmp_path / "src.id", tmp_path / "ref.en"),
+                     Config(mt_model=str(tiny_marian_dir), threads=1, cache_dir=tmp_path / "ray-cache"), engine=engine)
+    assert rerun.report["scores"] == ray_report["scores"]
+    assert rerun.report["speed"]["cached_sentences"] == count and engine.stats.sent == 0 and not engine.pool.actors
+
+
+@pytest.mark.slow
+def test_eval_chunks_on_workers_without_the_model_are_a_setup_error(tmp_path, tiny_marian_dir, ray_instance):
+    from summarizer.errors import SetupError
+
+    model = tmp_path / "marian"
+    shutil.copytree(tiny_marian_dir, model)
+    runtime = Runtime(Config(mt_model=str(model), cache_dir=tmp_path / "cache"))
+    assert runtime.mt_key  # resolved and fingerprinted on the driver, then the weights vanish
+    shutil.rmtree(model)
+    engine = ray_engine(actors=1)
+    try:
+        with pytest.raises(SetupError, match="no such model directory"):
+            engine.translate_chunks([([EVAL_SOURCES[0]], None)], runtime)
+    finally:
+        engine.close()
+        runtime.close()

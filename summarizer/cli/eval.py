@@ -12,8 +12,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from summarizer.cli.options import (BeamsOpt, CacheDirOpt, DtypeOpt, MtModelOpt, NoCacheOpt, PickleOpt, QuantizeOpt,
-                                    ThreadsOpt, make_config)
+from summarizer.cli.options import (BeamsOpt, CacheDirOpt, DtypeOpt, EngineOpt, MtModelOpt, NoCacheOpt, PickleOpt,
+                                    QuantizeOpt, RayActorsOpt, RayAddressOpt, RayCpusOpt, RayGpusOpt, RayShipOpt,
+                                    ThreadsOpt, make_config, make_engine)
 
 EVAL_FORMATS = ("table", "json")
 
@@ -35,6 +36,8 @@ def eval_command(
     translations: Annotated[Optional[Path], typer.Option("--translations", help="Also write the translations to FILE, one sentence a line, aligned with the references.", show_default=False)] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="Output on stdout: table or json.")] = "table",
     baseline: Annotated[bool, typer.Option("--baseline", help="Also translate naively with the same model (one sentence per call, raw reply, no guards) and compare.")] = False,
+    engine: EngineOpt = "local", ray_address: RayAddressOpt = None, ray_actors: RayActorsOpt = None,
+    ray_cpus_per_actor: RayCpusOpt = None, ray_gpus_per_actor: RayGpusOpt = 0.0, ray_ship_models: RayShipOpt = False,
 ) -> None:
     """Score translation quality (sacrebleu BLEU/chrF), fidelity warnings and speed on a parallel test set."""
     from summarizer.errors import UsageError
@@ -46,14 +49,16 @@ def eval_command(
         raise UsageError("--docs cannot be combined with --src/--ref", hint="evaluate one test set at a time")
     if docs is None and (src is None or ref is None):
         raise UsageError("no test set given", hint="pass --src FILE --ref FILE (line-aligned) or --docs FILE.jsonl")
+    runner = make_engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
+                         ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
     config = make_config(task="translate", mt_model=mt_model, cache_dir=cache_dir, use_cache=not no_cache,
                          threads=threads, beams=beams, quantize=quantize, dtype=dtype, allow_pickle=allow_pickle)
 
-    from summarizer import evaluate
+    from summarizer import eval_sets, evaluate
 
-    dataset = evaluate.read_documents(docs, limit) if docs is not None else evaluate.read_line_pairs(src, ref, limit)
+    dataset = eval_sets.read_documents(docs, limit) if docs is not None else eval_sets.read_line_pairs(src, ref, limit)
     with counter("translating", dataset.sentence_count * (2 if baseline else 1)) as advance:
-        result = evaluate.evaluate(dataset, config, progress=advance, baseline=baseline)
+        result = evaluate.evaluate(dataset, config, progress=advance, baseline=baseline, engine=runner)
     if json_path is not None:
         _write(json_path, "--json", json.dumps(result.report, indent=2, ensure_ascii=False) + "\n")
     if translations is not None:
@@ -123,6 +128,10 @@ def print_report(report: dict[str, Any]) -> None:
             f"{_number(speed['source_tokens_per_second'])} source tokens/s "
             f"({speed['translated_sentences']} translated in {speed['translate_seconds']:.1f} s, "
             f"{speed['cached_sentences']} cached, model load {speed['model_load_seconds']:.1f} s)", markup=False)
+        if speed["engine"] == "ray":
+            console.print(f"ray: {speed['workers']} workers (speed above is per worker, model time summed); "
+                          f"{speed['translated_sentences'] / speed['wall_seconds']:.2f} sentences/s over "
+                          f"{speed['wall_seconds']:.1f} s wall, Ray start-up and model loading included", markup=False)
     console.print(f"BLEU signature: {scores['sentence']['bleu_signature']}", markup=False)
     console.print(f"chrF signature: {scores['sentence']['chrf_signature']}", markup=False)
 

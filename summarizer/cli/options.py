@@ -54,3 +54,22 @@ def make_config(**values: object):
         problem = exc.errors()[0]
         field = ".".join(str(p) for p in problem["loc"])
         raise UsageError(f"invalid --{field.replace('_', '-')}: {problem['msg']}") from None
+
+
+def make_engine(name: str, **ray_options: object):
+    """None for the local engine; the Ray engine (checked to be installed) for `--engine ray`."""
+    if name == "local":
+        given = [f"--{option.replace('_', '-')}" for option, value in ray_options.items() if value not in (None, False, 0.0)]
+        if given:
+            raise UsageError(f"{given[0]} only applies with --engine ray")
+        return None
+    if name != "ray":
+        raise UsageError(f"unknown --engine {name!r}", hint="use local or ray")
+    from summarizer.ray_engine import RayEngine
+    from summarizer.ray_pool import RaySettings, require_ray
+
+    require_ray()
+    return RayEngine(RaySettings(address=ray_options["ray_address"], actors=ray_options["ray_actors"],
+                                 cpus_per_actor=ray_options["ray_cpus_per_actor"],
+                                 gpus_per_actor=ray_options["ray_gpus_per_actor"] or 0.0,
+                                 ship_models=bool(ray_options["ray_ship_models"])))

@@ -16,7 +16,7 @@ from summarizer.cli.options import (BackendOpt, BeamsOpt, CacheDirOpt, DtypeOpt,
                                     MaxCharsOpt, MtModelOpt, NoCacheOpt, OfflineOpt, OutOpt, Paths, PickleOpt,
                                     ProgressOpt, QuantizeOpt, QuietOpt, RayActorsOpt, RayAddressOpt, RayCpusOpt,
                                     RayGpusOpt, RayShipOpt, RefreshOpt, StrictOpt, ThreadsOpt, TimeoutOpt,
-                                    make_config)
+                                    make_config, make_engine)
 from summarizer.errors import UsageError
 
 FORMATS = ("jsonl", "json", "md", "text")
@@ -26,31 +26,13 @@ def _without(signature: inspect.Signature, *names: str) -> inspect.Signature:
     return signature.replace(parameters=[p for name, p in signature.parameters.items() if name not in names])
 
 
-def _engine(name: str, **ray_options: object):
-    """None for the local engine; the Ray engine (checked to be installed) for `--engine ray`."""
-    if name == "local":
-        given = [f"--{option.replace('_', '-')}" for option, value in ray_options.items() if value not in (None, False, 0.0)]
-        if given:
-            raise UsageError(f"{given[0]} only applies with --engine ray")
-        return None
-    if name != "ray":
-        raise UsageError(f"unknown --engine {name!r}", hint="use local or ray")
-    from summarizer.ray_engine import RayEngine, RaySettings, require_ray
-
-    require_ray()
-    return RayEngine(RaySettings(address=ray_options["ray_address"], actors=ray_options["ray_actors"],
-                                 cpus_per_actor=ray_options["ray_cpus_per_actor"],
-                                 gpus_per_actor=ray_options["ray_gpus_per_actor"] or 0.0,
-                                 ship_models=bool(ray_options["ray_ship_models"])))
-
-
 def _run(task: str, paths: list[str] | None, format: str, out: Path | None, quiet: bool, progress: bool,
          no_cache: bool, engine: str, ray_address: str | None, ray_actors: int | None,
          ray_cpus_per_actor: float | None, ray_gpus_per_actor: float, ray_ship_models: bool,
          **settings: object) -> None:
     """One `translate` or `summarize` run: options -> Config -> batch.run_batch."""
-    runner = _engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
-                     ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
+    runner = make_engine(engine, ray_address=ray_address, ray_actors=ray_actors, ray_cpus_per_actor=ray_cpus_per_actor,
+                         ray_gpus_per_actor=ray_gpus_per_actor, ray_ship_models=ray_ship_models)
     fmt = format.lower()
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {fmt!r}", hint=f"use one of: {', '.join(FORMATS)}")
