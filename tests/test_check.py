@@ -76,6 +76,17 @@ def test_number_errors(english, expected):
     assert codes("Pasukan Respons NATO memiliki sekitar 40.000 tentara.", english) == expected
 
 
+@pytest.mark.parametrize(("english", "expected"), [
+    ('"We have been waiting for four years," Putin said.', ["number-missing"]),  # seed 003's quote
+    ('"We have been waiting for 4 years," Putin said.', ["number-missing"]),  # reported once, not also added
+    ('"We have been waiting for eight years," Putin said.', []),
+    ('"We have been waiting for 8 years," Putin said.', []),
+])
+def test_a_number_word_changed_into_another_number(english, expected):
+    assert codes('"Kami sudah menunggu selama delapan tahun," kata Putin.', english) == expected
+    assert codes("Dua orang datang.", "A couple of people came.") == []  # rephrased, not changed
+
+
 def test_indonesian_scale_word_kept_in_english_is_no_lost_number():
     source = "Pemerintah menambah subsidi energi Rp 25 triliun."
     assert codes(source, "The government adds energy subsidies of Rp 25 triliun.") == ["untranslated-word"]
