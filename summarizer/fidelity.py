@@ -325,11 +325,30 @@ def repairable_issues(source: str, english: str) -> list[str]:
     return [code for code, _ in _pair_issues(source, english) if code in REPAIRABLE]
 
 
+_SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+_SCALE_WORD = re.compile(r"\b(?:juta|jt|miliar|milyar|triliun)\b", re.IGNORECASE)
+
+
+def english_number(mention: NumberMention) -> str:
+    """A number as an English text writes it: "Rp 25 triliun" -> "Rp 25 trillion", "40.000" -> "40,000",
+    "2,5 persen" -> "2.5%", a year "2019" stays "2019" (a hint reading "2,019" was copied as such)."""
+    value = mention.value
+    scale = next(((size, word) for size, word in _SCALES if value >= size), None)
+    if scale and _SCALE_WORD.search(mention.text):
+        text = f"{value / scale[0]:,.10g} {scale[1]}"
+    elif value.is_integer() and 1000 <= value < 10000 and mention.text.strip().isdigit():
+        text = str(int(value))
+    else:
+        text = f"{value:,.10g}"
+    if mention.unit == "IDR":
+        text = "Rp " + text
+    return text + ("%" if mention.unit == "percent" else "")
+
+
 def repair_hint(source: str) -> str | None:
     """What a retranslation must keep, in English: "the numbers 40,000 and 2.5; the names NATO, Jens
     Stoltenberg; the time words 'next month'". None when the source has none of these."""
-    numbers = [f"{m.value:,.10g}" + ("%" if m.unit == "percent" else "") for m in numbers_in_indonesian(source)
-               if must_appear(m) and m.kind != "time"]
+    numbers = [english_number(m) for m in numbers_in_indonesian(source) if must_appear(m) and m.kind != "time"]
     found = [(m.start(), EXONYMS[m.group(0)][0]) for m in _EXONYM_RE.finditer(source)]
     covered = [(m.start(), m.end()) for m in _EXONYM_RE.finditer(source)]
     found += [(m.start(), form) for m in word_matches(source) if (form := _name_form(m.group(0), source, m.start()))
