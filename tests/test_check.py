@@ -371,3 +371,10 @@ def test_rule_facts_pass_their_own_grounding():
     assert summary.numbers and summary.dates and summary.quotes
     checked, issues = check_summary(summary, SENTENCES, strict=True)
     assert issues == [] and checked.grounding.dropped == []
+
+
+def test_repair_hint_writes_numbers_the_english_way():
+    from summarizer.fidelity import repair_hint
+
+    hint = repair_hint("Pada 2019 subsidi naik 2,5 persen menjadi Rp 25 triliun untuk 40.000 warga dan 4,5 miliar dolar.")
+    assert hint == "the numbers 2019, 2.5%, Rp 25 trillion, 40,000, 4.5 billion"
