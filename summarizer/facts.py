@@ -126,9 +126,14 @@ _ORGANIZATION_HEADS = frozenset(
     "kementerian kemenkeu badan komisi dewan mahkamah kejaksaan kepolisian partai bank universitas lembaga "
     "majelis komite komnas kantor pengadilan tentara angkatan perusahaan pt yayasan persatuan asosiasi "
     "ikatan gerakan front organisasi aliansi pasukan".split())
-# Acronyms that are no organisation: time zones, currencies, and the exonyms that are places.
+# Acronyms that are no organisation: time zones, currencies, the exonyms that are places, and Indonesian
+# acronyms of common nouns: KTT (Konferensi Tingkat Tinggi, a summit), RUU/UU (a bill, a law), APBN/APBD
+# (a budget), BBM (fuel), PHK (layoffs), WNI/WNA (citizens, foreigners), PNS/ASN (civil servants), UMKM (small
+# businesses), HUT (an anniversary), OTT (a sting), SD/SMP/SMA/SMK (schools), BUMN (state firms, a kind).
 _NOT_ORGANIZATIONS = frozenset({"WIB", "WITA", "WIT", "IDR", "USD", "AS", "RI", "UTC", "GMT", "HAM", "KM", "II",
-                                "III", "IV", "VI"})
+                                "III", "IV", "VI", "KTT", "RUU", "UU", "APBN", "APBD", "BBM", "PHK", "WNI", "WNA",
+                                "PNS", "ASN", "UMKM", "HUT", "OTT", "SD", "SMP", "SMA", "SMK", "BUMN", "PPN",
+                                "NIK", "KTP", "SIM"})
 _PLACE_CUE = re.compile(r"\b(?:di|ke|dari|kota|provinsi|kabupaten|negara)\s+$", re.I)
 _NOT_PLACE_EXONYMS = frozenset({"PBB", "Uni Eropa", "UE", "WIB", "RI", "Gedung Putih"})
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,7}\b")

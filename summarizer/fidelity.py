@@ -153,6 +153,7 @@ def _number_issues(source: str, english: str) -> list[tuple[str, str]]:
             issues.append(("number-format", f"'{m.text}' became '{twin.text}'"))
         elif not any(e.kind == "foreign-format" and same_number(e.value, m.value) for e in en_numbers):
             issues.append(("number-missing", f"'{m.text}' is not in the translation"))
+    issues += _changed_number_words(id_numbers, en_numbers, id_pool, en_pool, english, added)
     vague = [m for m in id_numbers if m.approximate]
     for a in added:
         if any(same_number(a.value, v.value) for v in vague):
@@ -171,6 +172,30 @@ def _number_issues(source: str, english: str) -> list[tuple[str, str]]:
             if value is not None and not any(same_number(value, v) for v, _ in id_pool):
                 issues.append(("number-added", f"date '{e.text}' is not in the source"))
                 break
+    return issues
+
+
+# English that states a number word's value another way: "dua puluh tahun" = "two decades".
+_COUNT_NOUNS = re.compile(r"\b(?:decades?|dozens?|century|centuries|pairs?|couple|twice|double|half)\b", re.I)
+
+
+def _changed_number_words(id_numbers: list[NumberMention], en_numbers: list[NumberMention],
+                          id_pool: list[tuple[float, str]], en_pool: list[tuple[float, str]], english: str,
+                          added: list[NumberMention]) -> list[tuple[str, str]]:
+    """A number word that came out as another number: "delapan tahun" -> "four years". Number words alone
+    are not demanded (they are rephrased), but a different number in their place is a changed fact. A
+    changed number that must appear is then reported here, not again as added."""
+    lost = [m for m in id_numbers if m.kind == "word" and not m.approximate and m.value > 1
+            and not value_matches(m, en_pool)]
+    if not lost or _COUNT_NOUNS.search(english):
+        return []
+    issues = []
+    spare = [e for e in en_numbers if not e.approximate and e.kind in ("word", "number") and e.value > 1
+             and not value_matches(e, id_pool)]
+    for m, e in zip(lost, spare):
+        if e in added:
+            added.remove(e)
+        issues.append(("number-missing", f"'{m.text}' ({m.value:g}) became '{e.text}'"))
     return issues
 
 
@@ -300,11 +325,30 @@ def repairable_issues(source: str, english: str) -> list[str]:
     return [code for code, _ in _pair_issues(source, english) if code in REPAIRABLE]
 
 
+_SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+_SCALE_WORD = re.compile(r"\b(?:juta|jt|miliar|milyar|triliun)\b", re.IGNORECASE)
+
+
+def english_number(mention: NumberMention) -> str:
+    """A number as an English text writes it: "Rp 25 triliun" -> "Rp 25 trillion", "40.000" -> "40,000",
+    "2,5 persen" -> "2.5%", a year "2019" stays "2019" (a hint reading "2,019" was copied as such)."""
+    value = mention.value
+    scale = next(((size, word) for size, word in _SCALES if value >= size), None)
+    if scale and _SCALE_WORD.search(mention.text):
+        text = f"{value / scale[0]:,.10g} {scale[1]}"
+    elif value.is_integer() and 1000 <= value < 10000 and mention.text.strip().isdigit():
+        text = str(int(value))
+    else:
+        text = f"{value:,.10g}"
+    if mention.unit == "IDR":
+        text = "Rp " + text
+    return text + ("%" if mention.unit == "percent" else "")
+
+
 def repair_hint(source: str) -> str | None:
     """What a retranslation must keep, in English: "the numbers 40,000 and 2.5; the names NATO, Jens
     Stoltenberg; the time words 'next month'". None when the source has none of these."""
-    numbers = [f"{m.value:,.10g}" + ("%" if m.unit == "percent" else "") for m in numbers_in_indonesian(source)
-               if must_appear(m) and m.kind != "time"]
+    numbers = [english_number(m) for m in numbers_in_indonesian(source) if must_appear(m) and m.kind != "time"]
     found = [(m.start(), EXONYMS[m.group(0)][0]) for m in _EXONYM_RE.finditer(source)]
     covered = [(m.start(), m.end()) for m in _EXONYM_RE.finditer(source)]
     found += [(m.start(), form) for m in word_matches(source) if (form := _name_form(m.group(0), source, m.start()))

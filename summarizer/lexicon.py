@@ -77,7 +77,7 @@ EXONYMS: dict[str, tuple[str, ...]] = {
     "Prancis": ("France", "French"), "Perancis": ("France", "French"),
     "Belanda": ("Netherlands", "Dutch", "Holland"), "Belgia": ("Belgium", "Belgian"), "Brussel": ("Brussels",),
     "Den Haag": ("The Hague", "Hague"), "Jenewa": ("Geneva",), "Spanyol": ("Spain", "Spanish", "Spaniard"),
-    "Italia": ("Italy", "Italian"), "Yunani": ("Greece", "Greek"), "Turki": ("Turk", "Türkiye"),
+    "Italia": ("Italy", "Italian"), "Yunani": ("Greece", "Greek"), "Turki": ("Turkey", "Turk", "Türkiye"),
     "Polandia": ("Poland", "Polish"), "Swedia": ("Sweden", "Swede", "Swedish"),
     "Norwegia": ("Norway", "Norwegian"), "Finlandia": ("Finland", "Finnish"), "Denmark": ("Denmark", "Danish"),
     "Tiongkok": ("China", "Chinese", "Sino"), "China": ("China", "Chinese", "Sino"), "Jepang": ("Japan",),

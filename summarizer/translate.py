@@ -32,7 +32,9 @@ from summarizer.models.base import DecodeOptions, Translator
 # 2: the output bound comes from the segment's own length bucket, not from the longest segment of its batch.
 # 3: outputs are one line; sentences the fidelity checks fault are retried once (check-driven repair).
 # 4: both of the above.
-ENGINE_VERSION = "4"
+# 5: a fragment (far shorter than the source, e.g. the retry's hint list echoed back) is degenerate, and a
+#    degenerate candidate never replaces a usable one.
+ENGINE_VERSION = "5"
 
 # Segments longer than this are split at clause boundaries. MarianMT's hard limit is 512 tokens, but
 # quality of sentence-level MT models falls off on very long inputs; 200 tokens (~130 Indonesian words)
@@ -49,8 +51,13 @@ _BUCKET_BOUNDS = tuple(sorted({round(8 * 2 ** (step / 4)) for step in range(40)}
 SAFER_OPTIONS = {"no_repeat_ngram_size": 3, "repetition_penalty": 1.3}
 # A seq2seq model has no prompt to hint with; beam search is its second opinion.
 REPAIR_BEAMS = 4
-# A degenerate output counts as this many check failures when candidates are compared.
-DEGENERATE_WEIGHT = 3
+# An output this much shorter than a source of at least FRAGMENT_MIN_CHARS is a fragment, not a translation:
+# the 0.5B GGUF answered a hinted retry with the hint's list of names ("Trump, Turk, Recep, Tayyip, Erdoğan"),
+# which has fewer check failures than a full sentence (candidates are ranked degenerate-last, see _rank).
+# Human English is at least 0.547x the Indonesian length on FLORES-200 devtest (fidelity.LENGTH_RATIO_BAND), so
+# 0.35 never hits a real translation.
+FRAGMENT_RATIO = 0.35
+FRAGMENT_MIN_CHARS = 60
 
 # Instruction LLMs sometimes talk about the task instead of (or besides) doing it: "The English
 # translation is: ...", "This translation maintains the original meaning...". Such words in the output,
@@ -84,6 +91,8 @@ def degeneracy(source: str, output: str) -> str | None:
         return "loop"
     if len(text) > 3 * len(source) + 40:
         return "too-long"
+    if len(source) >= FRAGMENT_MIN_CHARS and len(text) < FRAGMENT_RATIO * len(source):
+        return "fragment"
     if has_commentary(source, text):
         return "commentary"
     return None
@@ -116,8 +125,10 @@ def _problems(source: str, output: str, reason: str | None) -> list[str]:
     return fidelity.repairable_issues(source, output) + ([f"degenerate-{reason}"] if reason else [])
 
 
-def _weight(problems: list[str]) -> int:
-    return sum(DEGENERATE_WEIGHT if p.startswith("degenerate-") else 1 for p in problems)
+def _rank(problems: list[str]) -> tuple[bool, int]:
+    """Lower is better: any usable translation beats a degenerate one (empty, echo, loop, commentary, a
+    fragment), however many checks it fails; then fewer problems win."""
+    return any(p.startswith("degenerate-") for p in problems), len(problems)
 
 
 def split_long(text: str, count_tokens: Callable[[Sequence[str]], list[int]], limit: int) -> list[str]:
@@ -210,7 +221,7 @@ class TranslationEngine:
             text = " ".join(text.split())
             reason = self.degeneracy(sources[k], text)
             found = _problems(sources[k], text, reason)
-            if _weight(found) < _weight(problems[k]):
+            if _rank(found) < _rank(problems[k]):
                 outputs[k], reasons[k] = text, reason
                 repaired[k] = sorted(set(problems[k]) - set(found)) or sorted(set(problems[k]))
         return repaired

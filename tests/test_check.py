@@ -76,6 +76,17 @@ def test_number_errors(english, expected):
     assert codes("Pasukan Respons NATO memiliki sekitar 40.000 tentara.", english) == expected
 
 
+@pytest.mark.parametrize(("english", "expected"), [
+    ('"We have been waiting for four years," Putin said.', ["number-missing"]),  # seed 003's quote
+    ('"We have been waiting for 4 years," Putin said.', ["number-missing"]),  # reported once, not also added
+    ('"We have been waiting for eight years," Putin said.', []),
+    ('"We have been waiting for 8 years," Putin said.', []),
+])
+def test_a_number_word_changed_into_another_number(english, expected):
+    assert codes('"Kami sudah menunggu selama delapan tahun," kata Putin.', english) == expected
+    assert codes("Dua orang datang.", "A couple of people came.") == []  # rephrased, not changed
+
+
 def test_indonesian_scale_word_kept_in_english_is_no_lost_number():
     source = "Pemerintah menambah subsidi energi Rp 25 triliun."
     assert codes(source, "The government adds energy subsidies of Rp 25 triliun.") == ["untranslated-word"]
@@ -360,3 +371,10 @@ def test_rule_facts_pass_their_own_grounding():
     assert summary.numbers and summary.dates and summary.quotes
     checked, issues = check_summary(summary, SENTENCES, strict=True)
     assert issues == [] and checked.grounding.dropped == []
+
+
+def test_repair_hint_writes_numbers_the_english_way():
+    from summarizer.fidelity import repair_hint
+
+    hint = repair_hint("Pada 2019 subsidi naik 2,5 persen menjadi Rp 25 triliun untuk 40.000 warga dan 4,5 miliar dolar.")
+    assert hint == "the numbers 2019, 2.5%, Rp 25 trillion, 40,000, 4.5 billion"

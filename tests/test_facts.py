@@ -164,6 +164,13 @@ def test_organizations_with_acronym_expansions():
         "DPR (Dewan Perwakilan Rakyat)", "TNI (Tentara Nasional Indonesia)"]
 
 
+def test_acronyms_of_common_nouns_are_no_organizations():
+    sentences = [Sentence(id="p1.s1", text="Putin tiba di KTT NATO, sementara DPR membahas RUU APBN dan harga BBM.",
+                          en="Putin arrived at the NATO summit, while the DPR discussed the budget bill and fuel "
+                             "prices.")]
+    assert [o.name for o in extract_facts(sentences, None).organizations] == ["NATO", "DPR"]
+
+
 def test_locations_in_english_where_the_name_differs():
     locations = extract_facts(NEWS, None).locations
     assert [(loc.name, loc.sources) for loc in locations] == [

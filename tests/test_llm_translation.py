@@ -113,7 +113,7 @@ def test_a_sentence_that_fails_a_check_is_retried_with_a_hint(tmp_path):
     def reply(user: str) -> str:
         if "bulan depan" not in user:
             return "A translated sentence."
-        return "The subsidy will be paid next month." if "must contain" in user else "The subsidy will be paid soon."
+        return "The subsidy will be paid next month." if "Keep in the English" in user else "The subsidy will be paid soon."
 
     chat = ScriptedChat(reply)
     record = _run(chat, tmp_path)
@@ -122,16 +122,29 @@ def test_a_sentence_that_fails_a_check_is_retried_with_a_hint(tmp_path):
     repaired = [w for w in record.warnings if w.code == "repaired"]
     assert [(w.sentence, w.message) for w in repaired if w.sentence == sentence.id] == [
         (sentence.id, "retranslated once because of time-missing; the retry passed more checks")]
-    hinted = [c for c in chat.conversations if "must contain" in c[-1]["content"]]
+    hinted = [c for c in chat.conversations if "Keep in the English" in c[-1]["content"]]
     assert any("'next month'" in c[-1]["content"] for c in hinted)
 
 
-def test_prompt_v2_asks_for_one_line_and_carries_a_hint():
+def test_prompt_v3_is_a_short_request_after_worked_examples_and_carries_a_hint():
     prompt = TranslationPrompt.load()
-    system, user = prompt.conversation(SOURCE, None, "the numbers 40,000")
-    assert "one single line" in system["content"] and "bulan depan = next month" in system["content"]
-    assert user["content"].endswith("Your translation must contain: the numbers 40,000")
-    assert "must contain" not in prompt.conversation(SOURCE, None)[1]["content"]
+    messages = prompt.conversation(SOURCE, None, "the numbers 40,000")
+    assert [m["role"] for m in messages] == ["user", "assistant"] * len(prompt.shots) + ["user"]
+    assert len(prompt.shots) >= 3 and not any(m["role"] == "system" for m in messages)  # the model's default
+    assert messages[-1]["content"] == (f"Translate the following Indonesian text into English:\n<text>\n{SOURCE}\n"
+                                       "</text>\nKeep in the English: the numbers 40,000")
+    plain = prompt.conversation(SOURCE, "Kalimat sebelumnya.")
+    assert plain[:-1] == messages[:-1]  # the examples are a fixed prefix (prompt cache), context is not shown
+    assert "Keep in the English" not in plain[-1]["content"] and "Kalimat sebelumnya" not in str(plain)
+    # An example that shows a hint carries it in the format of fidelity.repair_hint.
+    from summarizer.fidelity import repair_hint
+
+    hinted = [(source, hint) for source, hint, _ in prompt.shots if hint]
+    assert hinted and all(repair_hint(source) == hint for source, hint in hinted)
+
+
+def test_a_retry_hint_repeated_after_the_answer_is_removed():
+    assert clean_reply(SOURCE, f"{ENGLISH}\nKeep in the English: the numbers 40,000") == ENGLISH
 
 
 @pytest.mark.slow

@@ -99,6 +99,10 @@ def test_engine_joins_split_pieces_and_flags_them():
     assert any(flag.startswith("split:") for flag in result.flags)
 
 
+TURKEY_CALL = ("Keputusan itu diumumkan setelah Trump berbicara lewat telepon dengan Presiden Turki, Recep Tayyip "
+               "Erdoğan, pada Minggu malam.")
+
+
 @pytest.mark.parametrize(
     "source, output, reason",
     [
@@ -110,6 +114,7 @@ def test_engine_joins_split_pieces_and_flags_them():
         ("Ya.", "Yes, and this is a very long invented continuation that goes on far beyond the source text.", "too-long"),
         ("NATO bersiap.", "The English translation is: NATO is preparing.", "commentary"),
         ("NATO bersiap.", "NATO is preparing. This translation keeps the original meaning.", "commentary"),
+        (TURKEY_CALL, "Trump, Turk, Recep, Tayyip, Erdoğan", "fragment"),  # the hint's names, echoed
     ],
 )
 def test_degeneracy_detects_bad_output(source, output, reason):
@@ -196,6 +201,21 @@ def test_a_faulted_sentence_is_retried_with_a_hint_and_the_better_candidate_kept
     assert result.en == "NATO will send 40,000 troops to Ukraine next month."
     assert result.flags == ["repaired:number-missing,time-missing"]
     assert fake.hints[1] == ["the numbers 40,000; the names NATO, Ukraine; the time words 'next month'"]
+
+
+def test_a_retry_that_echoes_the_hint_is_not_kept():
+    """The 0.5B GGUF answered a hint with its list of names: fewer failed checks, but no translation."""
+
+    class EchoingHints(HintedTranslator):
+        def translate(self, texts, options, contexts=None, hints=None):
+            self.batches.append((list(texts), options))
+            return ["Trump, Turkey, Recep Tayyip Erdoğan" if hints else
+                    "The announcement came after Trump called the president." for _ in texts]
+
+    fake = EchoingHints()
+    [result] = TranslationEngine(fake).translate([TURKEY_CALL])
+    assert result.en == "The announcement came after Trump called the president." and result.flags == []
+    assert len(fake.batches) == 2  # retried (names were missing), and the retry lost
 
 
 def test_a_retry_that_is_no_better_is_not_kept():

@@ -1,7 +1,10 @@
-"""Translation with an instruction LLM behind a versioned prompt (prompts/translate.v2.txt).
+"""Translation with an instruction LLM behind a versioned prompt (prompts/translate.v3.txt).
 
-The article text is untrusted: it goes inside a delimited <text> block that the system prompt declares
-to be data, and any copy of the delimiters inside it is defused so it cannot close the block early.
+The prompt is a short request after a few worked examples (earlier turns of the conversation): what a
+0.5B model follows, where a long list of rules was not (translate.v3.txt says what was measured). The
+article text is untrusted: it goes inside a delimited <text> block, and any copy of the delimiters inside
+it is defused so it cannot close the block early; whatever it says, the reply is only ever used as a
+translation, which the fidelity checks then compare with the source.
 
 Small instruction models wrap their answer in talk ("The Indonesian text is translated into English as
 follows:", blank lines, quotes, a repeat of the source, "Note: ..."). `clean_reply` removes that, so every
@@ -19,45 +22,68 @@ from typing import Sequence
 from summarizer import prompts
 from summarizer.models.base import ChatModel, DecodeOptions, Translator
 
-PROMPT_FILE = "translate.v2.txt"
+PROMPT_FILE = "translate.v3.txt"
 # The source, an optional context of similar size and the output (about as long as the source) share
 # what the template leaves of the model's context: a third each. 1,024 tokens is several long news
 # sentences; the engine splits anything longer.
 MAX_INPUT_TOKENS_CAP = 1024
-_SECTION = re.compile(r"^### (system|user|context|hint)\s*$", re.MULTILINE)
+_SECTION = re.compile(r"^### (system|user|context|hint|shot)\s*$", re.MULTILINE)
 _DELIMITER = re.compile(r"</?\s*(text|context)\s*>", re.IGNORECASE)
 _ECHOED_BLOCK = re.compile(r"<text>\s*(.*?)\s*</text>", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class TranslationPrompt:
-    system: str
-    context: Template
+    """A prompt file's sections. Optional ones: `system` (absent: the model's default system message),
+    `context` (absent: the preceding sentence is not shown), `hint` (absent: retries carry no hint) and
+    `shots`, worked examples (source, hint or None, English) sent as earlier turns."""
+
     user: Template
-    hint: Template | None = None  # v2+: appended to the user message on a retry with a hint
+    system: str | None = None
+    context: Template | None = None
+    hint: Template | None = None
+    shots: tuple[tuple[str, str | None, str], ...] = ()
 
     @classmethod
     def load(cls, name: str = PROMPT_FILE) -> "TranslationPrompt":
         parts = _SECTION.split(prompts.text(name))
-        sections = dict(zip(parts[1::2], (body.strip() for body in parts[2::2])))
+        named = list(zip(parts[1::2], (body.strip() for body in parts[2::2])))
+        sections = dict(named)
+        shots = []
+        for body in (body for section, body in named if section == "shot"):
+            lines = body.splitlines()
+            if len(lines) not in (2, 3):
+                raise ValueError(f"{name}: a shot is a source line, an optional hint line and an English line")
+            shots.append((lines[0], lines[1] if len(lines) == 3 else None, lines[-1]))
         return cls(
-            system=sections["system"],
-            context=Template(sections["context"]),
             user=Template(sections["user"]),
+            system=sections.get("system"),
+            context=Template(sections["context"]) if "context" in sections else None,
             hint=Template(sections["hint"]) if "hint" in sections else None,
+            shots=tuple(shots),
         )
 
-    def conversation(self, source: str, context: str | None, hint: str | None = None) -> list[dict[str, str]]:
-        system = self.system
-        if context and context.strip():
-            system += "\n\n" + self.context.substitute(context=_defuse(context))
+    def _request(self, source: str, hint: str | None) -> str:
         user = self.user.substitute(source=_defuse(source))
         if hint and self.hint is not None:
             user += "\n" + self.hint.substitute(hint=_defuse(hint))
-        return [
-            {"role": "system", "content": system},
-            {"role": "user", "content": user},
-        ]
+        return user
+
+    def conversation(self, source: str, context: str | None, hint: str | None = None) -> list[dict[str, str]]:
+        """The messages for one text. The fixed part (system, examples) comes first, so llama.cpp's prompt
+        cache reuses it from call to call."""
+        system = self.system
+        if system is not None and context and context.strip() and self.context is not None:
+            system += "\n\n" + self.context.substitute(context=_defuse(context))
+        messages = [{"role": "system", "content": system}] if system is not None else []
+        for shot_source, shot_hint, english in self.shots:
+            messages += [{"role": "user", "content": self._request(shot_source, shot_hint)},
+                         {"role": "assistant", "content": english}]
+        return messages + [{"role": "user", "content": self._request(source, hint)}]
+
+    def fixed_text(self) -> str:
+        """Everything the prompt adds around a text, for the token budget."""
+        return "\n".join([self.system or "", self.user.template, *(" ".join(filter(None, s)) for s in self.shots)])
 
 
 def _defuse(text: str) -> str:
@@ -77,7 +103,9 @@ _PREAMBLE = re.compile(
     r"^\W*(?:(?:sure|okay|ok|certainly|of course)\W+)?(?P<lead>[^:\n]{0,120}?\b(?:translat\w*|english|"
     r"in english|terjemah\w*|bahasa inggris)\b[^:\n]{0,60})\s*:\s*(?P<rest>.*)$", re.IGNORECASE)
 # Where the answer ends and remarks about it begin: "Note: ...", "(Explanation: ...)".
-_TRAILER = re.compile(r"^\W*(?:note|notes|explanation|catatan|penjelasan|translator'?s note)\b\s*:?", re.IGNORECASE)
+# "Keep in the English:" is the retry's hint (translate.v3.txt), repeated after the answer.
+_TRAILER = re.compile(r"^\W*(?:note|notes|explanation|catatan|penjelasan|translator'?s note|keep in the english)\b\s*:?",
+                      re.IGNORECASE)
 # A sentence about the translation itself: "This translation keeps the original meaning."
 _REMARK = re.compile(r"\b(?:this|the above|my|the)\s+(?:english\s+)?translation\b|\btranslated (?:as|into|from)\b|"
                      r"\b(?:original|indonesian|source) text\b", re.IGNORECASE)
@@ -127,13 +155,13 @@ def clean_reply(source: str, reply: str) -> str:
 
 
 class LLMTranslator(Translator):
-    """Translator over a ChatModel. The prompt file's hash is part of translation cache keys (runtime.mt_key)."""
+    """Translator over a ChatModel (Runtime.mt_key hashes its prompt file into translation cache keys)."""
 
     def __init__(self, chat_model: ChatModel, prompt: TranslationPrompt | None = None):
         self.chat_model = chat_model
         self.prompt = prompt or TranslationPrompt.load()
         self.resolved = chat_model.resolved
-        overhead = chat_model.token_count(self.prompt.system) + chat_model.token_count(self.prompt.user.template)
+        overhead = chat_model.token_count(self.prompt.fixed_text())
         self.max_input_tokens = max(1, min(MAX_INPUT_TOKENS_CAP, (chat_model.context_length - overhead) // 3))
 
     def token_counts(self, texts: Sequence[str]) -> list[int]:
