@@ -471,7 +471,7 @@ def test_translation_cache_key_hashes_the_prompt_file_the_translator_renders(tin
     from summarizer.models.llm_translator import PROMPT_FILE
     from summarizer.runtime import Runtime
 
-    assert TranslationPrompt.load().system in prompts.text(PROMPT_FILE)
+    assert TranslationPrompt.load().user.template in prompts.text(PROMPT_FILE)
     runtime = Runtime(Config(mt_model=str(tiny_qwen2_dir), cache_dir=tmp_path))
     assert prompts.sha256(PROMPT_FILE) in runtime.mt_key
     runtime.close()
