@@ -225,7 +225,8 @@ def flag_issue(sentence_id: str, flag: str) -> Issue:
                      message=f"translation still looks degenerate ({detail}) after a retry with repetition guards")
     if kind == "repaired":
         return Issue(code="repaired", stage="translate", sentence=sentence,
-                     message=f"retranslated once because of {detail.replace(',', ', ')}; the retry passed more checks")
+                     message=f"retranslated once because of {detail.replace(',', ', ')}; the retry was kept: "
+                             "usable where the first reply was not, or failing fewer checks")
     return Issue(code="split-segment", stage="translate", sentence=sentence,
                  message=f"over-long sentence translated in {detail} clause-sized pieces")
 
