@@ -17,8 +17,18 @@ Format = Literal["jsonl", "json", "md", "text"]
 EXTENSIONS = {"jsonl": ".json", "json": ".json", "md": ".md", "text": ".txt"}
 
 
+# Characters JSON leaves raw inside strings but that many line readers (Python's str.splitlines, some
+# editors and log tools) treat as line breaks: one record, one line, whatever the article contains.
+_LINE_BREAKS_JSON_KEEPS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def line_safe_json(text: str) -> str:
+    """JSON text with the line-break characters above escaped (still the same JSON value)."""
+    return text.translate(_LINE_BREAKS_JSON_KEEPS)
+
+
 def record_json(record: Record, indent: int | None = None) -> str:
-    return record.model_dump_json(indent=indent)
+    return line_safe_json(record.model_dump_json(indent=indent))
 
 
 class StreamWriter:
@@ -90,10 +100,10 @@ class DirectoryWriter:
             name = f"{stem}-{number}{suffix}"
         self._names.add(name)
         body = record_json(record, indent=2) + "\n" if self.fmt in ("json", "jsonl") else render_text(record, self.fmt)
-        entry = json.dumps({
+        entry = line_safe_json(json.dumps({
             "source": record.source, "source_b64": record.source_b64, "id": record.id, "file": name,
             "error": record.error.model_dump() if record.error else None, "warnings": len(record.warnings),
-        }, ensure_ascii=False) + "\n"
+        }, ensure_ascii=False)) + "\n"
         try:
             atomic_write(self.directory / name, body)
             os.write(self._index, entry.encode("utf-8"))

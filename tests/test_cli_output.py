@@ -225,3 +225,14 @@ def test_same_named_articles_get_their_own_out_files(tmp_path, tiny_marian_dir, 
     for entry in index:
         written = json.loads((tmp_path / "out" / entry["file"]).read_text())
         assert written["source"] == entry["source"]
+
+
+def test_a_record_is_one_line_whatever_line_breaks_the_article_holds():
+    from summarizer.render import record_json
+    from summarizer.schema import ErrorInfo, Record
+
+    odd = "a\u2028b\x85c\u2029d"  # JSON keeps these raw; str.splitlines() and many tools break lines there
+    record = Record(id=None, source=f"{odd}.txt", error=ErrorInfo(type="InputError", message=odd))
+    line = record_json(record)
+    assert line.splitlines() == [line]
+    assert json.loads(line)["source"] == f"{odd}.txt" and json.loads(line)["error"]["message"] == odd
