@@ -131,6 +131,14 @@ def _rank(problems: list[str]) -> tuple[bool, int]:
     return any(p.startswith("degenerate-") for p in problems), len(problems)
 
 
+def _restates_hint(text: str, hint: str | None) -> str | None:
+    """"hint-echo" when a retry answers with the hint itself ("The names Ukraine, NATO, ...; the time words
+    ..."): it then holds every name and number the checks look for, and would win without translating."""
+    lowered = text.lower()
+    leads = [part.split(",")[0].strip().lower() for part in (hint or "").split("; ")]
+    return "hint-echo" if any(lead and lead in lowered for lead in leads) else None
+
+
 def split_long(text: str, count_tokens: Callable[[Sequence[str]], list[int]], limit: int) -> list[str]:
     """Split `text` into pieces of at most `limit` tokens, at the clause boundary nearest the middle
     (falling back to the space nearest the middle). Joining the pieces with spaces restores the text."""
@@ -217,9 +225,9 @@ class TranslationEngine:
             options, hints = DecodeOptions(num_beams=max(REPAIR_BEAMS, self.beams)), None
         second = self._generate([sources[k] for k in todo], [contexts[k] for k in todo], options, hints)
         repaired = {}
-        for k, text in zip(todo, second):
+        for n, (k, text) in enumerate(zip(todo, second)):
             text = " ".join(text.split())
-            reason = self.degeneracy(sources[k], text)
+            reason = self.degeneracy(sources[k], text) or (hints and _restates_hint(text, hints[n]))
             found = _problems(sources[k], text, reason)
             if _rank(found) < _rank(problems[k]):
                 outputs[k], reasons[k] = text, reason

@@ -250,3 +250,19 @@ def test_forced_lengths_reach_every_batch_and_nothing_judges_the_outputs():
     assert sizes == [len(batch) for batch, _ in shipped.batches][:len(sizes)]  # the shipped engine's batches
     assert len(shipped.batches) > len(forced.batches)  # the shipped engine retried the empty outputs
     assert all(result.flags == [] for result in results)
+
+
+def test_a_retry_that_restates_the_hint_is_not_kept():
+    """Seen with the 0.5B GGUF on a seed article: the retry answered "The names Ukraine, NATO, ...; the time
+    words ...", which holds every name the checks want, and replaced a real (if short) translation."""
+
+    class RestatingHints(HintedTranslator):
+        def translate(self, texts, options, contexts=None, hints=None):
+            self.batches.append((list(texts), options))
+            return [f"{hints[0][0].upper()}{hints[0][1:]}." if hints else
+                    "NATO will send troops to Ukraine next month." for _ in texts]
+
+    fake = RestatingHints()
+    [result] = TranslationEngine(fake).translate(["NATO akan mengirim 40.000 tentara ke Ukraina bulan depan."])
+    assert result.en == "NATO will send troops to Ukraine next month." and result.flags == []
+    assert len(fake.batches) == 2  # retried (the number was missing), and the restated hint lost
