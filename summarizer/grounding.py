@@ -216,7 +216,7 @@ def _claim_problems(text: str, source: _Source, ids: Sequence[str] | None, where
     for title, start, end in titles_in_english(text):
         if not title_stated(title, scope.english, scope.indonesian):
             problems.append(("unsupported-title", f"'{text[start:end]}' is not in {where}"))
-    return problems + _polarity_problems(text, source, [i for i in scope.ids if i != "title"], where)
+    return problems + _polarity_problems(text, source, scope.ids, where)
 
 
 def _fact_problems(field: str, item: Fact, source: _Source) -> list[tuple[str, str]]:

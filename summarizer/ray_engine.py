@@ -26,7 +26,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from summarizer.config import Config
 from summarizer.errors import SetupError, SummarizerError
@@ -207,8 +207,7 @@ class RayEngine:
 
     def _submit(self, batch: _Batch) -> None:
         self._start_pool()
-        load = Counter(b.actor for b in self._inflight.values())
-        batch.actor = min(range(len(self.pool.actors)), key=lambda a: load[a])
+        batch.actor = self._least_busy_actor(b.actor for b in self._inflight.values())
         ref = self.pool.actors[batch.actor].process.remote(batch.items)
         self._inflight[ref] = batch
         self.stats.sent += len(batch.indices)
@@ -242,10 +241,7 @@ class RayEngine:
                       if died else f"the Ray worker failed: {detail}")
             records, writes, warnings = [error_record(doc, "WorkerDied" if died else "WorkerError", reason)
                                          for doc, _ in batch.items], [], []
-        for key, value in writes:
-            self.runtime.cache.set(key, value)
-        for message in warnings:
-            self.warn(message)
+        self._absorb(writes, warnings)
         for index, record in zip(batch.indices, records):
             # Workers may hold a shipped copy at another path: name models as the driver knows them.
             record.models = {role: self._display.get(role, name) for role, name in record.models.items()}
@@ -313,8 +309,7 @@ class RayEngine:
         while queue or inflight:
             while queue and len(inflight) < capacity:
                 key, args = queue.pop(0)
-                load = Counter(actor for _, actor in inflight.values())
-                actor = min(range(len(self.pool.actors)), key=lambda a: load[a])
+                actor = self._least_busy_actor(actor for _, actor in inflight.values())
                 inflight[getattr(self.pool.actors[actor], method).remote(*args)] = (key, actor)
                 self.stats.sent += 1
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=1.0)
@@ -330,11 +325,20 @@ class RayEngine:
                                           hint="finished chunks are cached; rerun to retry the rest") from None
                 if setup_error is not None:
                     raise SetupError(setup_error)
-                for name, entry in writes:
-                    self.runtime.cache.set(name, entry)
-                for message in warnings:
-                    self.warn(message)
+                self._absorb(writes, warnings)
                 yield key, value
+
+    def _least_busy_actor(self, busy: Iterable[int]) -> int:
+        """The actor with the fewest unfinished calls (the first of them on a tie), given each call's actor."""
+        load = Counter(busy)
+        return min(range(len(self.pool.actors)), key=lambda a: load[a])
+
+    def _absorb(self, writes: list[tuple[str, Any]], warnings: list[str]) -> None:
+        """A finished call's cache entries go into the driver's cache, its warnings to the user."""
+        for key, value in writes:
+            self.runtime.cache.set(key, value)
+        for message in warnings:
+            self.warn(message)
 
     def _start_pool(self) -> None:
         if not self.pool.actors:

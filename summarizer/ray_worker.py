@@ -110,8 +110,7 @@ class Worker:
             self.runtime = Runtime(self.config, warn=self.warnings.append, cache=CarriedCache({}))
             self._check_models(expected)
         except (SummarizerError, OSError) as exc:
-            message = exc.one_line() if isinstance(exc, SummarizerError) else str(exc)
-            self.setup_error = f"Ray worker on {self.host}: {message}"
+            self._fail_setup(exc)
 
     def _check_models(self, expected: dict[str, list[Any]]) -> None:
         """Same cache keys as the driver, or refuse: results must not depend on which node ran them."""
@@ -142,11 +141,10 @@ class Worker:
             try:
                 records = process_articles(docs, self.config, self.runtime)
             except SetupError as exc:  # e.g. weights that will not load here: no article can succeed
-                self.setup_error = f"Ray worker on {self.host}: {exc.one_line()}"
+                self._fail_setup(exc)
         if self.setup_error is not None:
             records, cache.writes = [error_record(doc, "WorkerSetupError", self.setup_error) for doc in docs], []
         return records, cache.writes, self._take_warnings()
-
 
     # `summarizer eval`: sentences, not articles. Each returns (value, cache writes, warnings, setup error).
 
@@ -167,7 +165,7 @@ class Worker:
                 after = self.chunk_translator.counters()
                 value = (results, {name: after[name] - before[name] for name in after})
             except SetupError as exc:
-                self.setup_error = f"Ray worker on {self.host}: {exc.one_line()}"
+                self._fail_setup(exc)
         return value, cache.writes if value else [], self._take_warnings(), self.setup_error
 
     def naive_translations(self, documents: list[Any]) -> tuple[Any, list[tuple[str, Any]], list[str], str | None]:
@@ -179,8 +177,13 @@ class Worker:
             try:
                 value = naive_translations(documents, self.runtime)
             except SetupError as exc:
-                self.setup_error = f"Ray worker on {self.host}: {exc.one_line()}"
+                self._fail_setup(exc)
         return value, [], self._take_warnings(), self.setup_error
+
+    def _fail_setup(self, exc: Exception) -> None:
+        """From now on every call answers with this error: the models cannot be had on this worker."""
+        message = exc.one_line() if isinstance(exc, SummarizerError) else str(exc)
+        self.setup_error = f"Ray worker on {self.host}: {message}"
 
     def _take_warnings(self) -> list[str]:
         warnings, self.warnings[:] = list(self.warnings), []

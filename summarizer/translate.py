@@ -132,8 +132,9 @@ def _rank(problems: list[str]) -> tuple[bool, int]:
 
 
 def _restates_hint(text: str, hint: str | None) -> str | None:
-    """"hint-echo" when a retry answers with the hint itself ("The names Ukraine, NATO, ...; the time words
-    ..."): it then holds every name and number the checks look for, and would win without translating."""
+    """The degeneracy "hint-echo" when a retry answers with the hint itself ("The names Ukraine, NATO, ...;
+    the time words ..."): it then holds every name and number the checks look for, and would win without
+    translating. A hint is fidelity.repair_hint's "; "-joined parts, each a label and its items."""
     lowered = text.lower()
     leads = [part.split(",")[0].strip().lower() for part in (hint or "").split("; ")]
     return "hint-echo" if any(lead and lead in lowered for lead in leads) else None
@@ -227,7 +228,7 @@ class TranslationEngine:
         repaired = {}
         for n, (k, text) in enumerate(zip(todo, second)):
             text = " ".join(text.split())
-            reason = self.degeneracy(sources[k], text) or (hints and _restates_hint(text, hints[n]))
+            reason = self.degeneracy(sources[k], text) or _restates_hint(text, hints[n] if hints else None)
             found = _problems(sources[k], text, reason)
             if _rank(found) < _rank(problems[k]):
                 outputs[k], reasons[k] = text, reason
