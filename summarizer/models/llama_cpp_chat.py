@@ -22,7 +22,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -163,8 +163,7 @@ class LlamaCppChatModel(ChatModel):
         import llama_cpp
         import numpy as np
 
-        vocab = self.llm._model.vocab
-        ends = [token for token in range(self.llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, token)]
+        ends = self._end_tokens
 
         def block_ends(input_ids: Any, scores: Any) -> Any:
             if len(input_ids) - prompt_length < count:
@@ -172,6 +171,15 @@ class LlamaCppChatModel(ChatModel):
             return scores
 
         return llama_cpp.LogitsProcessorList([block_ends])
+
+    @cached_property
+    def _end_tokens(self) -> list[int]:
+        """The vocabulary's end-of-generation tokens: one scan of the ~150k entries per model, not per call
+        (forced-length benchmarks would otherwise time the scan with every sentence)."""
+        import llama_cpp
+
+        vocab = self.llm._model.vocab
+        return [token for token in range(self.llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, token)]
 
     def _complete_json(self, conversation: Conversation, max_tokens: int, grammar_text: str) -> str:
         """Greedy decoding under the grammar (see the module docstring)."""
