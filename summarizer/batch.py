@@ -6,6 +6,7 @@ cannot be written (OutputError, exit 2), a closed stdout (BrokenPipeError) or an
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -42,7 +43,8 @@ def run_batch(docs: Sequence[InputDocument], config: Config, *, fmt: Format = "j
     """
     started = time.monotonic()
     runtime = Runtime.for_config(config)
-    _resolve_models(runtime, config)
+    if any(doc.path is None or os.path.lexists(doc.path) for doc in docs):  # else every record is "no such file"
+        _resolve_models(runtime, config)
     process = engine.start(docs, config, runtime) if engine else None
     writer = DirectoryWriter(out, fmt) if out else StreamWriter(sys.stdout, fmt)
     bar = ProgressBar(config.task, len(docs), enabled=show_progress)

@@ -94,6 +94,18 @@ def test_error_lines_name_the_file_once_and_are_never_wrapped(tmp_path, tiny_mar
     assert final.startswith("summarizer: 1 article, 1 failed")
 
 
+def test_missing_inputs_are_reported_before_any_model_is_looked_for(tmp_path):
+    """No model is resolved (or downloaded) for a run whose inputs do not exist: the user hears about the
+    file, not about an unreachable hub."""
+    missing = tmp_path / "tidak-ada.txt"
+    env = {**cli_env(tmp_path / "c"), "HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_OFFLINE": "0"}
+    done = run_cli(["translate", str(missing), "--mt-model", "Helsinki-NLP/opus-mt-id-en"], env)
+    assert done.returncode == 1
+    [error, final] = done.stderr.splitlines()
+    assert "tidak-ada.txt: no such file" in error and "huggingface" not in done.stderr.lower()
+    assert final.startswith("summarizer: 1 article, 1 failed")
+
+
 def test_progress_callback_moves_within_one_article(tmp_path, tiny_marian_dir):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "banjir.txt").write_text(SECOND, encoding="utf-8")  # short: it translates cold
