@@ -11,10 +11,8 @@ own `common_sampler` does. llama-cpp-python's sampler chain instead runs the gra
 candidates of Qwen's vocabulary at every step, which more than doubled the time per token. Both give the
 same greedy choice: when the best token is allowed, it is also the best allowed token.
 
-Prompt cache: a prompt is evaluated in blocks of PROMPT_BLOCK tokens aligned to fixed positions, and a
-call reuses the blocks it shares with the previous prompt (the system prompt, the instructions before the
-varying part). Every block is computed the same way whether it is reused or not, so greedy output never
-depends on which prompt ran before: determinism holds with the cache.
+Prompts are evaluated by llama_cpp_prompts.PrefixReuse, which skips the prefixes earlier prompts already
+computed (the translation examples, the summary instructions) without changing any output.
 """
 
 from __future__ import annotations
@@ -31,15 +29,13 @@ from summarizer.errors import GenerationError, ModelLoadError
 from summarizer.models.base import ChatModel, Conversation, DecodeOptions, ResolvedModel
 from summarizer.models.chat_template import render_segments
 from summarizer.models.gbnf import schema_to_gbnf
+from summarizer.models.llama_cpp_prompts import PrefixReuse, PromptPlan
 from summarizer.models.loading import load_errors
 
 # KV-cache size when the model allows more. A summary call holds the prompt, one chunk of article and the
 # reply; 8,192 tokens fit a long news article whole, and longer ones are summarised in chunks. The cache
 # costs ~12 KB per token for Qwen2.5-0.5B (24 layers x 2 x 128 x f16), so 8k tokens ~ 100 MB.
 DEFAULT_CONTEXT = 8192
-# Prompt tokens are evaluated in blocks of this many, at positions that are multiples of it (see above). Small
-# enough that little of a shared prefix is lost to alignment, large enough that prefill stays efficient.
-PROMPT_BLOCK = 32
 GRAMMAR_CACHE_SIZE = 8  # GBNF texts kept (one per summary schema, which varies with the article's ids)
 
 
@@ -59,7 +55,7 @@ class LlamaCppChatModel(ChatModel):
         self.llm = llm
         self.context_length = int(llm.n_ctx())
         self._template = _compile_template(template)
-        self._aligned_end = 0  # KV entries below this came from whole prompt blocks: reusable
+        self._prompts = PrefixReuse(llm)
         self._special_text = {
             "bos_token": _token_text(llm, llm.token_bos()),
             "eos_token": _token_text(llm, llm.token_eos()),
@@ -102,12 +98,10 @@ class LlamaCppChatModel(ChatModel):
         """With special=False a "<|im_start|>" inside `text` stays plain text."""
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special) if text else []
 
-    def _prompt(self, conversation: Conversation) -> list[int]:
+    def _prompt(self, conversation: Conversation) -> PromptPlan:
         """Prompt ids: the template's text with its control tokens, each message's content as plain text."""
-        ids: list[int] = []
-        for text, is_content in render_segments(conversation, self._render):
-            ids.extend(self._tokenize(text, special=not is_content))
-        return ids
+        return PromptPlan.from_pieces((self._tokenize(text, special=not is_content), is_content)
+                                      for text, is_content in render_segments(conversation, self._render))
 
     def _render(self, messages: Conversation) -> str:
         return self._template.render(messages=messages, add_generation_prompt=True, **self._special_text)
@@ -126,27 +120,14 @@ class LlamaCppChatModel(ChatModel):
     def _start(self, conversation: Conversation) -> tuple[list[int], int]:
         """Prompt ids, evaluated in the KV cache (logits ready for the first reply token), and the room left
         for the reply."""
-        ids = self._prompt(conversation)
-        room = self.context_length - len(ids)
+        plan = self._prompt(conversation)
+        room = self.context_length - len(plan.ids)
         if room < 1:
             raise GenerationError(
-                f"the prompt is {len(ids)} tokens, more than {self.resolved.display}'s "
+                f"the prompt is {len(plan.ids)} tokens, more than {self.resolved.display}'s "
                 f"{self.context_length}-token context")
-        self._evaluate(ids)
-        return ids, room
-
-    def _evaluate(self, ids: list[int]) -> None:
-        """Evaluate `ids` block by block, keeping the aligned blocks the previous prompt already holds."""
-        import numpy as np
-
-        llm = self.llm
-        reusable = min(self._aligned_end, len(ids) - 1)  # at least one token is evaluated, for fresh logits
-        differs = np.flatnonzero(llm.input_ids[:reusable] != np.asarray(ids[:reusable], dtype=np.intc))
-        same = int(differs[0]) if len(differs) else reusable
-        llm.n_tokens = same // PROMPT_BLOCK * PROMPT_BLOCK  # eval() drops the KV entries past this point
-        for start in range(llm.n_tokens, len(ids), PROMPT_BLOCK):
-            llm.eval(ids[start:start + PROMPT_BLOCK])
-        self._aligned_end = len(ids) // PROMPT_BLOCK * PROMPT_BLOCK
+        self._prompts.evaluate(plan)
+        return plan.ids.tolist(), room
 
     def _complete(self, conversation: Conversation, options: DecodeOptions) -> str:
         ids, room = self._start(conversation)
