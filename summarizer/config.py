@@ -43,6 +43,10 @@ class Config(BaseModel):
     # `[gguf]` extra), transformers otherwise. Numerics differ, so the choice is part of cache keys.
     backend: Literal["auto", "transformers", "llama.cpp"] = "auto"
     allow_pickle: bool = False
+    # Benchmarks only, not a CLI option: every segment decodes exactly this many tokens and nothing repairs
+    # the outputs (TranslationEngine's forced lengths), so random-weight models, which never end a sentence,
+    # do realistic work. Part of the translation cache key when set: such outputs are not translations.
+    forced_new_tokens: int | None = Field(default=None, ge=1)
 
     strict: bool = True
     seed: int = 0

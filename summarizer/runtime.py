@@ -76,7 +76,9 @@ class Runtime:
             llm_parts = [prompts.sha256(PROMPT_FILE), chat_backend(mt, cfg)]
         else:
             llm_parts = [None]
-        return [mt.fingerprint, mt.architecture, mt.settings, cfg.dtype, cfg.quantize, cfg.beams, *llm_parts]
+        # Forced-length outputs (benchmarks) get keys of their own; None leaves today's keys, and caches, as they are.
+        forced = [("forced_new_tokens", cfg.forced_new_tokens)] if cfg.forced_new_tokens else []
+        return [mt.fingerprint, mt.architecture, mt.settings, cfg.dtype, cfg.quantize, cfg.beams, *llm_parts, *forced]
 
     @cached_property
     def llm_key(self) -> list[object]:
@@ -93,7 +95,8 @@ class Runtime:
             with paused():  # loading is setup: it does not count against the article's time budget
                 translator = self.models.translator(self.resolved_mt)
             self._engine = TranslationEngine(_CountingTranslator(translator, self), beams=self.config.beams,
-                                             batch_tokens=self.config.batch_tokens)
+                                             batch_tokens=self.config.batch_tokens,
+                                             forced_new_tokens=self.config.forced_new_tokens)
         return self._engine
 
     def chat_model(self) -> ChatModel:

@@ -63,11 +63,11 @@ def ray_engine(**settings):
     return RayEngine(RaySettings(**{"actors": 2, "cpus_per_actor": 1, **settings}))
 
 
-def run(config: Config, paths: list[Path], engine=None) -> tuple[list[dict], int, object]:
+def run(config: Config, paths: list[Path], engine=None, runtime: Runtime | None = None) -> tuple[list[dict], int, object]:
     """A batch through run_batch, returning the records as the CLI would print them."""
     docs = discover([str(p) for p in paths])
     records: list[dict] = []
-    runtime = Runtime(config)
+    runtime = runtime or Runtime(config)
     process = engine.start(docs, config, runtime) if engine else (lambda group: process_articles(group, config, runtime))
     failed = 0
     try:
@@ -109,6 +109,50 @@ def test_ray_options_need_the_ray_engine(tmp_path):
     assert "--ray-actors only applies with --engine ray" in result.output
 
 
+# ----------------------------------------------------------------------------- forced lengths (bench/ray_bench.py)
+
+
+def recorded_new_tokens(runtime: Runtime) -> list[int]:
+    """Wraps the runtime's Marian model: the returned list gets, for every row it decodes, the tokens it
+    generated up to its first end token."""
+    model = runtime.engine().translator.model
+    ends = {model.generation_config.pad_token_id, model.generation_config.eos_token_id}
+    rows: list[int] = []
+    generate = model.generate
+
+    def recording(**kwargs):
+        output = generate(**kwargs)
+        rows.extend(next((i + 1 for i, token in enumerate(row) if token in ends), len(row))
+                    for row in output[:, 1:].tolist())  # after the decoder start token
+        return output
+
+    model.generate = recording
+    return rows
+
+
+def segments(records: list[dict]) -> int:
+    """Texts the engine translated for these records: every sentence, and the title."""
+    return sum(len(r["sentences"]) + bool(r["title"]) for r in records)
+
+
+def test_forced_lengths_reach_the_runtimes_engine_under_a_cache_key_of_their_own(tmp_path, tiny_marian_dir):
+    paths = write_articles(tmp_path / "in", 1)
+    natural = Config(mt_model=str(tiny_marian_dir), cache_dir=tmp_path / "cache")
+    forced = natural.model_copy(update={"forced_new_tokens": 6})
+    natural_key, forced_key = Runtime(natural).mt_key, Runtime(forced).mt_key
+    assert forced_key == [*natural_key, ("forced_new_tokens", 6)]
+    assert "forced" not in json.dumps(natural_key)  # unset, the key (and every existing cache) is as before
+
+    runtime = Runtime(forced)
+    rows = recorded_new_tokens(runtime)
+    forced_records, _, _ = run(forced, paths, runtime=runtime)
+    assert rows == [6] * segments(forced_records)  # each segment decoded once, exactly 6 tokens: no retry, no repair
+
+    natural_records, _, _ = run(natural, paths)  # same cache dir: the forced outputs are not served
+    assert [r["cache"] for r in natural_records] == [{"translation": "miss"}]
+    assert [s["en"] for s in natural_records[0]["sentences"]] != [s["en"] for s in forced_records[0]["sentences"]]
+
+
 # ----------------------------------------------------------------------------- against a local Ray instance
 
 
@@ -131,6 +175,22 @@ def test_ray_and_local_give_identical_records_and_out_files(tmp_path, tiny_maria
         written = json.loads((ray_out / entry["file"]).read_text())
         assert stable(written) == stable(expected)
     assert not list(ray_out.glob(".*.tmp"))  # atomic writes left no temp files
+
+
+@pytest.mark.slow
+def test_forced_lengths_reach_the_workers_engines(tmp_path, tiny_marian_dir, ray_instance):
+    """bench/ray_bench.py's forced lengths travel in the Config the workers get: their records are the
+    local engine's, every segment of which decoded exactly the forced number of tokens."""
+    paths = write_articles(tmp_path / "in", 4)
+    local_config = Config(mt_model=str(tiny_marian_dir), cache_dir=tmp_path / "local-cache", forced_new_tokens=5)
+    runtime = Runtime(local_config)
+    rows = recorded_new_tokens(runtime)
+    local, _, _ = run(local_config, paths, runtime=runtime)
+    assert rows == [5] * segments(local)
+
+    remote, failed, engine = run(local_config.model_copy(update={"cache_dir": tmp_path / "cache"}), paths, ray_engine())
+    assert failed == 0 and engine.stats.sent == len(paths)
+    assert [stable(r) for r in remote] == [stable(r) for r in local]
 
 
 @pytest.mark.slow
