@@ -5,9 +5,16 @@ Ray driver costs per article. A markdown table on stdout, the raw numbers as JSO
     .venv/bin/python bench/ray_bench.py --limit 20       # a subset
     .venv/bin/python bench/ray_bench.py --mt-model DIR   # real opus-mt-id-en weights instead of the shape
     .venv/bin/python bench/ray_bench.py --quantize int8  # both engines with int8 Linear layers
+    .venv/bin/python bench/ray_bench.py --new-tokens 0   # natural decoding (random weights: slow, see below)
 
 The model is opus-mt-id-en's shape with random weights (bench/shapes.py) unless --mt-model is given: right
-for speed, meaningless for quality. Both engines translate the same documents (written as article files
+for speed, meaningless for quality. Random weights never emit end-of-sentence, so left alone every sentence
+would decode to the engine's length bound (~85 tokens here) and then go through its retry and repair passes:
+~45 CPU seconds per article, work no real model does. So by default every sentence decodes exactly as many
+tokens as a real translation has (Config.forced_new_tokens, which skips the retry and repair): the mean
+length of the NTREX English reference sentences under the model's tokenizer, end-of-sentence included
+(33 for the shape), measured at run time and reported. --new-tokens N sets it, 0 decodes naturally.
+Both engines translate the same documents (written as article files
 into a temp dir at run time, never copied into the repo) from an empty cache, with the same total CPU
 budget: local uses 2 model threads in one process, ray uses 2 actors of 1 CPU (1 thread) each on a local
 Ray instance started here. Measured:
@@ -26,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import mean
 
 # Both engines alike: torch's OpenMP threads otherwise spin-wait and collapse on a shared machine;
 # set before torch loads here and before Ray's workers inherit the environment.
@@ -42,20 +50,40 @@ NTREX_DOCS = Path("/work/shared/eval/ntrex128-id-en/ntrex128_documents_ind_eng.j
 WORK_DIR = Path.home() / ".cache" / "summarizer-bench"
 
 
-def write_articles(folder: Path, limit: int | None) -> tuple[list[Path], int]:
+def read_documents(limit: int | None) -> list[dict]:
+    with NTREX_DOCS.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle][:limit]
+
+
+def write_articles(folder: Path, documents: list[dict]) -> tuple[list[Path], int]:
     """One .txt article per NTREX document: its title line, then one paragraph per source sentence."""
     folder.mkdir(parents=True, exist_ok=True)
     paths, sentences = [], 0
-    with NTREX_DOCS.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle):
-            if limit is not None and number >= limit:
-                break
-            document = json.loads(line)
-            path = folder / f"ntrex_{number:03d}.txt"
-            path.write_text("\n\n".join(document["ind_sentences"]) + "\n", encoding="utf-8")
-            paths.append(path)
-            sentences += len(document["ind_sentences"])
+    for number, document in enumerate(documents):
+        path = folder / f"ntrex_{number:03d}.txt"
+        path.write_text("\n\n".join(document["ind_sentences"]) + "\n", encoding="utf-8")
+        paths.append(path)
+        sentences += len(document["ind_sentences"])
     return paths, sentences
+
+
+def reference_tokens(model: str, documents: list[dict], cache_dir: Path) -> float:
+    """Mean tokens per English reference sentence under the model's target tokenizer, end-of-sentence
+    included: what a real translation of these documents decodes per sentence. `cache_dir` is the local
+    run's, whose fingerprint memo then saves that run from hashing the weights again."""
+    from transformers import AutoTokenizer
+
+    from summarizer.config import Config
+    from summarizer.models import resolve_model
+    from summarizer.models.resolve import local_snapshot_dir
+
+    resolved = resolve_model(model, "translation", Config(mt_model=model, cache_dir=cache_dir, offline=True))
+    if resolved.architecture != "seq2seq":
+        sys.exit(f"ray_bench: no target tokenizer to measure for {resolved.display}; pass --new-tokens N")
+    languages = {k: v for k, v in resolved.settings.items() if k in ("src_lang", "tgt_lang")}
+    tokenizer = AutoTokenizer.from_pretrained(str(local_snapshot_dir(resolved)), **languages)
+    references = [sentence for document in documents for sentence in document["eng_sentences"]]
+    return mean(len(ids) for ids in tokenizer(text_target=references)["input_ids"])
 
 
 def run(paths: list[Path], config, engine=None) -> dict:
@@ -93,9 +121,14 @@ def main() -> None:
     parser.add_argument("--actors", type=int, default=2)
     parser.add_argument("--quantize", choices=("none", "int8"), default="none",
                         help="as the CLI's --quantize (int8: ~3x faster on CPU, docs/benchmarks.md)")
+    parser.add_argument("--new-tokens", type=int, default=None,
+                        help="tokens every sentence decodes (default: the references' mean length under the "
+                             "model's tokenizer; 0: natural decoding with the engine's retries and repair)")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     parser.add_argument("--work-dir", type=Path, default=WORK_DIR)
     args = parser.parse_args()
+    if args.new_tokens is not None and args.new_tokens < 0:
+        parser.error("--new-tokens must be 0 (natural decoding) or more")
 
     import ray
 
@@ -104,19 +137,29 @@ def main() -> None:
     from summarizer.ray_pool import RaySettings
 
     model = args.mt_model or str(shapes.build_marian_opus_shape(args.work_dir / "shapes" / "opus-mt-id-en-shape"))
+    documents = read_documents(args.limit)
     results: dict = {"model": model, "quantize": args.quantize, "load_average": os.getloadavg(), "actors": args.actors,
                      "omp_wait_policy": os.environ["OMP_WAIT_POLICY"]}
     with tempfile.TemporaryDirectory(prefix="ray-bench-") as scratch:
         work = Path(scratch)
-        paths, sentences = write_articles(work / "articles", args.limit)
+        if args.new_tokens is None:
+            measured = reference_tokens(model, documents, work / "local-cache")
+            forced = round(measured)
+            results["reference_tokens_mean"] = round(measured, 2)
+            print(f"new tokens per sentence: {forced} (the English references' mean: {measured:.2f})", file=sys.stderr)
+        else:
+            forced = args.new_tokens or None  # 0: natural decoding
+        results["new_tokens_per_sentence"] = forced
+        paths, sentences = write_articles(work / "articles", documents)
         results.update(articles=len(paths), sentences=sentences)
 
-        local = run(paths, Config(mt_model=model, cache_dir=work / "local-cache", threads=2, quantize=args.quantize))
+        local = run(paths, Config(mt_model=model, cache_dir=work / "local-cache", threads=2, quantize=args.quantize,
+                                  forced_new_tokens=forced))
         print(f"local: {local}", file=sys.stderr)
 
         ray.init(num_cpus=args.actors, include_dashboard=False, log_to_driver=False)
         try:
-            config = Config(mt_model=model, cache_dir=work / "ray-cache", quantize=args.quantize)
+            config = Config(mt_model=model, cache_dir=work / "ray-cache", quantize=args.quantize, forced_new_tokens=forced)
             engine = RayEngine(RaySettings(actors=args.actors, cpus_per_actor=1))
             cold = run(paths, config, engine)
             cold.update(probe_seconds=round(engine.stats.probe_seconds, 3), sent=engine.stats.sent)
@@ -145,7 +188,8 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     s = results["summary"]
-    print(f"## local vs ray ({n} NTREX documents, {sentences} sentences, {args.actors} actors x 1 CPU; "
+    decoding = f"{forced} tokens per sentence" if forced else "natural decoding"
+    print(f"## local vs ray ({n} NTREX documents, {sentences} sentences, {decoding}, {args.actors} actors x 1 CPU; "
           f"load average {results['load_average'][0]:.1f} -> {results['load_average_after'][0]:.1f})\n")
     print("| engine | wall s | articles/s | sentences/s | first record s |")
     print("|---|---|---|---|---|")
