@@ -11,13 +11,13 @@ The model is opus-mt-id-en's shape with random weights (bench/shapes.py) unless 
 for speed, meaningless for quality. Random weights never emit end-of-sentence, so left alone every sentence
 would decode to the engine's length bound (~85 tokens here) and then go through its retry and repair passes:
 ~45 CPU seconds per article, work no real model does. So by default every sentence decodes exactly as many
-tokens as a real translation has (Config.forced_new_tokens, which skips the retry and repair): the mean
-length of the NTREX English reference sentences under the model's tokenizer, end-of-sentence included
-(33 for the shape), measured at run time and reported. --new-tokens N sets it, 0 decodes naturally.
-Both engines translate the same documents (written as article files
-into a temp dir at run time, never copied into the repo) from an empty cache, with the same total CPU
-budget: local uses 2 model threads in one process, ray uses 2 actors of 1 CPU (1 thread) each on a local
-Ray instance started here. Measured:
+tokens as a real translation has (Config.forced_new_tokens, which also skips the retry and repair): the
+mean length of the NTREX English reference sentences under the model's tokenizer, end-of-sentence included
+(33.1 for the shape on all 123 documents), measured at run time and reported. --new-tokens N sets it, 0
+decodes naturally. Both engines translate the same documents (written as article files into a temp dir at
+run time, never copied into the repo) from an empty cache, with the same total CPU budget: local uses 2
+model threads in one process, ray uses 2 actors of 1 CPU (1 thread) each on a local Ray instance started
+here. Measured:
   - wall seconds, articles/s and sentences/s of a cold run (ray includes starting Ray and its workers);
   - the ray run's time to its first record and its steady-state rate after that;
   - driver overhead per article: the driver's own CPU seconds and its probe time (ingest, segment, cache
@@ -159,7 +159,8 @@ def main() -> None:
 
         ray.init(num_cpus=args.actors, include_dashboard=False, log_to_driver=False)
         try:
-            config = Config(mt_model=model, cache_dir=work / "ray-cache", quantize=args.quantize, forced_new_tokens=forced)
+            config = Config(mt_model=model, cache_dir=work / "ray-cache", quantize=args.quantize,
+                            forced_new_tokens=forced)
             engine = RayEngine(RaySettings(actors=args.actors, cpus_per_actor=1))
             cold = run(paths, config, engine)
             cold.update(probe_seconds=round(engine.stats.probe_seconds, 3), sent=engine.stats.sent)

@@ -63,8 +63,10 @@ def ray_engine(**settings):
     return RayEngine(RaySettings(**{"actors": 2, "cpus_per_actor": 1, **settings}))
 
 
-def run(config: Config, paths: list[Path], engine=None, runtime: Runtime | None = None) -> tuple[list[dict], int, object]:
-    """A batch through run_batch, returning the records as the CLI would print them."""
+def run(config: Config, paths: list[Path], engine=None,
+        runtime: Runtime | None = None) -> tuple[list[dict], int, object]:
+    """A batch through run_batch, returning the records as the CLI would print them (`runtime`: the
+    driver's, when the test has to reach into it)."""
     docs = discover([str(p) for p in paths])
     records: list[dict] = []
     runtime = runtime or Runtime(config)
