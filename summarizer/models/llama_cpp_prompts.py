@@ -17,8 +17,8 @@ arithmetic is the same for every batch size. On this machine's build it was: 32-
 
 Reused prefixes come from two places:
 - the live KV cache, which holds the previous prompt;
-- saved states. When a prompt shares at least RECURRING_MIN tokens with one of the last RECENT_PROMPTS
-  prompts, that shared prefix recurs. Its KV state is copied out of llama.cpp (about 12 KB per token for
+- saved states. When a prompt shares at least RECURRING_MIN tokens with earlier prompts (among the last
+  RECENT_PROMPTS), that shared prefix recurs (`PrefixReuse._recurring` says which one is kept). Its KV state is copied out of llama.cpp (about 12 KB per token for
   Qwen2.5-0.5B; a 600-token prefix takes ~1 ms to copy back) and kept. At most SAVED_PREFIXES are kept;
   the least recently used goes first.
 """
@@ -99,15 +99,25 @@ class PrefixReuse:
         restored = self._restore_longest_saved(plan, longer_than=start)
         if restored is not None:
             start = restored
-        recurring = max((plan.shared(earlier) for earlier in self._recent), default=0)
+        recurring = self._recurring(plan)
         self.llm.n_tokens = start
         self.llm._ctx.kv_cache_seq_rm(-1, start, -1)
         for begin, end in plan.chunks(start):
-            if begin == recurring and recurring >= RECURRING_MIN:
+            if begin == recurring and recurring:
                 self._save(plan, begin)
             self.llm.eval(plan.ids[begin:end].tolist())
         self._live = plan
         self._recent.append(plan)
+
+    def _recurring(self, plan: PromptPlan) -> int:
+        """The prefix of `plan` worth keeping: the longest that two earlier prompts share with it (a fixed part
+        such as the translation examples), else the longest one earlier prompt shares (the second summary
+        of a folder). Not simply the longest: a retried sentence shares its own text with its first prompt,
+        and that prefix never comes back."""
+        shared = sorted((plan.shared(earlier) for earlier in self._recent), reverse=True)
+        if len(shared) > 1 and shared[1] >= RECURRING_MIN:
+            return shared[1]
+        return shared[0] if shared and shared[0] >= RECURRING_MIN else 0
 
     def forget(self) -> None:
         """Drop every reusable prefix: the next prompt is evaluated from scratch."""
