@@ -10,6 +10,8 @@ recorded next to every figure, because the machine is shared):
              --backend transformers (the old path: dequantised) against auto (llama.cpp). The new path
              runs twice, to check determinism; every summary is checked for schema validity and for
              citing only existing sentence ids.
+  folder     `summarizer summarize` on the folder of all seed articles in one run (the new path): time per
+             article once the models are loaded and the prompts' fixed parts have been computed once.
   grammar    time per generated token, JSON-schema-constrained summary against unconstrained decoding of
              the same prompt, on each backend (prefill measured apart and subtracted).
   translate  LLM translation tokens/s: the naive baseline (transformers fp32, one sentence per call) against
@@ -43,7 +45,7 @@ import bench  # noqa: E402  (bench/bench.py: measured_run, child_env, small_llm)
 
 SEEDS = bench.SEEDS
 NTREX_DOCS = bench.NTREX / "ntrex128_documents_ind_eng.jsonl"
-PARTS = ("cli", "grammar", "translate", "batch", "contention")
+PARTS = ("cli", "folder", "grammar", "translate", "batch", "contention")
 
 
 def load_average() -> float:
@@ -58,8 +60,8 @@ def progress(message: str) -> None:
 
 
 def summarize_cli(article: Path, gguf: str, backend: str, cache: Path, threads: int, timeout: float) -> dict[str, Any]:
-    """One seed article through the real CLI; results recomputed (--refresh) but the dequantised copy of
-    the GGUF (transformers path) reused from `cache`, as a user's second run would."""
+    """One seed article (or a folder of them) through the real CLI; results recomputed (--refresh) but the
+    dequantised copy of the GGUF (transformers path) reused from `cache`, as a user's second run would."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "out.jsonl"
         command = [sys.executable, "-m", "summarizer", "summarize", str(article), "--mt-model", gguf, "--llm", gguf,
@@ -67,11 +69,11 @@ def summarize_cli(article: Path, gguf: str, backend: str, cache: Path, threads: 
         load = load_average()
         run = bench.measured_run(command, env=bench.child_env(threads), timeout=timeout, stdout_path=out)
         text = out.read_text(encoding="utf-8") if out.exists() else ""
-    record = json.loads(text.splitlines()[0]) if text.strip() else None
+    records = [json.loads(line) for line in text.splitlines() if line.strip()]
     return {"article": article.name, "backend": backend, "seconds": round(run["seconds"], 1),
             "cpu_seconds": round(run["cpu_seconds"], 1),
             "peak_rss_mb": round(run["peak_rss_mb"]), "returncode": run["returncode"], "load_before": load,
-            "load_after": load_average(), "record": record,
+            "load_after": load_average(), "record": records[0] if records else None, "records": records,
             "stderr_tail": run["stderr"].strip().splitlines()[-2:]}
 
 
@@ -117,7 +119,7 @@ def part_cli(args: argparse.Namespace, gguf: str) -> dict[str, Any]:
     deterministic = all(stable(first_runs[again["article"]]) == stable(again) for again in repeat_runs)
     compared = [(old, next(n for n in new_runs if n["article"] == old["article"])) for old in old_runs]
     for run in new_runs + repeat_runs + old_runs:
-        run.pop("record")
+        del run["record"], run["records"]
     return {
         "new": new_runs, "repeat": repeat_runs, "old": old_runs,
         "speedups": [round(old["seconds"] / new["seconds"], 2) for old, new in compared],
@@ -126,6 +128,21 @@ def part_cli(args: argparse.Namespace, gguf: str) -> dict[str, Any]:
         "summary_problems": {name: found for name, found in problems.items() if found},
         "deterministic": deterministic,
     }
+
+
+def part_folder(args: argparse.Namespace, gguf: str) -> dict[str, Any]:
+    """All seed articles in one `summarize` run on the new path: what an article costs in a folder, where the
+    model loads once and llama.cpp keeps the KV states of the prompts' fixed parts."""
+    progress("folder of seed articles, new path (llama.cpp)")
+    run = summarize_cli(SEEDS, gguf, "auto", args.work_dir / "cache", args.threads, args.timeout)
+    records = run.pop("records")
+    del run["record"]
+    count = len(records)
+    per_article = [{"article": Path(r["source"]).name, **{k: round(v, 1) for k, v in (r.get("timings") or {}).items()}}
+                   for r in records]
+    return {**run, "articles": count, "seconds_per_article": round(run["seconds"] / max(count, 1), 1),
+            "cpu_seconds_per_article": round(run["cpu_seconds"] / max(count, 1), 1), "timings": per_article,
+            "summary_problems": {Path(r["source"]).name: found for r in records if (found := summary_problems(r))}}
 
 
 # --------------------------------------------------------------------------- workers (own processes)
@@ -332,6 +349,8 @@ def main(argv: list[str] | None = None) -> None:
     document = _ntrex_documents(1, args.document_sentences)[0]
     if "cli" in args.parts:
         results["cli"] = part_cli(args, gguf)
+    if "folder" in args.parts:
+        results["folder"] = part_folder(args, gguf)
     if "grammar" in args.parts:
         results["grammar"] = []
         for backend in args.grammar_backends.split(","):
