@@ -5,7 +5,8 @@
     .venv/bin/python bench/bench.py --sections mt,quality --mt-model path/to/opus-mt-id-en
 
 Sections (see docs/benchmarks.md for what each measures and why; bench/llm_paths.py compares the two LLM
-backends: constrained summaries, LLM translation and batched summaries):
+backends: constrained summaries, LLM translation and batched summaries; bench/ray_bench.py compares the
+local engine with Ray on the 123 NTREX documents, docs/scaling.md):
   mt       translation throughput and peak RSS: naive baseline vs our engine (fp32, int8, bf16)
   cli      cold vs fully cached rerun of the seed articles through the real CLI, end-to-end seconds per
            article, and `summarizer --help` start-up time
