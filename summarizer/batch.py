@@ -43,9 +43,11 @@ def run_batch(docs: Sequence[InputDocument], config: Config, *, fmt: Format = "j
     """
     started = time.monotonic()
     runtime = Runtime.for_config(config)
-    if any(doc.path is None or os.path.lexists(doc.path) for doc in docs):  # else every record is "no such file"
+    # When no input exists every record is "no such file": no model to resolve (or download), no engine to start.
+    inputs_exist = any(doc.path is None or os.path.lexists(doc.path) for doc in docs)
+    if inputs_exist:
         _resolve_models(runtime, config)
-    process = engine.start(docs, config, runtime) if engine else None
+    process = engine.start(docs, config, runtime) if engine and inputs_exist else None
     writer = DirectoryWriter(out, fmt) if out else StreamWriter(sys.stdout, fmt)
     bar = ProgressBar(config.task, len(docs), enabled=show_progress)
     tally = Tally()

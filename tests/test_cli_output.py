@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -99,11 +100,13 @@ def test_missing_inputs_are_reported_before_any_model_is_looked_for(tmp_path):
     file, not about an unreachable hub."""
     missing = tmp_path / "tidak-ada.txt"
     env = {**cli_env(tmp_path / "c"), "HF_ENDPOINT": "http://127.0.0.1:9", "HF_HUB_OFFLINE": "0"}
-    done = run_cli(["translate", str(missing), "--mt-model", "Helsinki-NLP/opus-mt-id-en"], env)
-    assert done.returncode == 1
-    [error, final] = done.stderr.splitlines()
-    assert "tidak-ada.txt: no such file" in error and "huggingface" not in done.stderr.lower()
-    assert final.startswith("summarizer: 1 article, 1 failed")
+    engines = [["--engine", "local"]] + ([["--engine", "ray"]] if importlib.util.find_spec("ray") else [])
+    for engine in engines:  # the Ray engine would resolve the models too, to check its workers' keys
+        done = run_cli(["translate", str(missing), "--mt-model", "Helsinki-NLP/opus-mt-id-en", *engine], env)
+        assert done.returncode == 1, engine
+        [error, final] = done.stderr.splitlines()
+        assert "tidak-ada.txt: no such file" in error and "huggingface" not in done.stderr.lower()
+        assert final.startswith("summarizer: 1 article, 1 failed")
 
 
 def test_progress_callback_moves_within_one_article(tmp_path, tiny_marian_dir):
