@@ -18,9 +18,9 @@ arithmetic is the same for every batch size. On this machine's build it was: 32-
 Reused prefixes come from two places:
 - the live KV cache, which holds the previous prompt;
 - saved states. When a prompt shares at least RECURRING_MIN tokens with earlier prompts (among the last
-  RECENT_PROMPTS), that shared prefix recurs (`PrefixReuse._recurring` says which one is kept). Its KV state is copied out of llama.cpp (about 12 KB per token for
-  Qwen2.5-0.5B; a 600-token prefix takes ~1 ms to copy back) and kept. At most SAVED_PREFIXES are kept;
-  the least recently used goes first.
+  RECENT_PROMPTS), that shared prefix recurs (`PrefixReuse._recurring` says which one is kept). Its KV
+  state is copied out of llama.cpp (about 12 KB per token for Qwen2.5-0.5B; a 600-token prefix takes ~1 ms
+  to copy back) and kept. At most SAVED_PREFIXES are kept; the least recently used goes first.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-CHUNK = 32  # small enough that little of a shared prefix is lost at its last chunk start; prefill is no faster in bigger batches
+# Small enough that little of a shared prefix is lost at its last chunk start; prefill is no faster in bigger batches.
+CHUNK = 32
 RECURRING_MIN = 128  # tokens; shorter shared prefixes cost less to recompute than to keep
 RECENT_PROMPTS = 64  # more than one article's translation calls, so a summary prompt still finds the previous summary's
 SAVED_PREFIXES = 4  # translation examples, summary instructions, and room for a second model role or prompt version
