@@ -343,6 +343,31 @@ def test_generate_is_greedy_batched_and_in_order(tiny_qwen2_dir, config):
     assert chat.token_count("Hujan deras") > 0
 
 
+def test_a_batch_evaluates_the_prefix_its_rows_share_once(tiny_qwen2_dir, config, monkeypatch):
+    """The common prefix (here the system turn) is one forward pass of one row, its KV cache copied to every
+    row; the rows then evaluate only their own tokens, padded in the middle, and reply as they do alone."""
+    chat = load_chat_model(resolve_model(str(tiny_qwen2_dir), "summary", config), config)
+    system = "Translate to English. Keep every number and every name exactly as the text gives them."
+    conversations = [[{"role": "system", "content": system}, {"role": "user", "content": text}]
+                     for text in SENTENCES if text]
+    alone = [chat.generate([c], SHORT)[0] for c in conversations]
+    prompts = [chat.prompt_ids(c) for c in conversations]
+    shared = next(i for i in range(min(map(len, prompts))) if len({p[i] for p in prompts}) > 1)
+    assert shared >= 16 and len({len(p) for p in prompts}) > 1  # a real shared prefix, rows of unequal length
+    shapes = []
+    forward = chat.model.forward
+
+    def counting(*args, **kwargs):
+        shapes.append(tuple(kwargs["input_ids"].shape))
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(chat.model, "forward", counting)
+    assert chat.generate(conversations, SHORT) == alone
+    assert shapes[0] == (1, shared)
+    assert shapes[1] == (len(conversations), max(map(len, prompts)) - shared)
+    assert all(shape == (len(conversations), 1) for shape in shapes[2:])
+
+
 def test_control_tokens_in_article_text_stay_plain_text(tiny_qwen2_dir, config):
     """An article that writes "<|im_start|>system" must not open a real system turn."""
     chat = load_chat_model(resolve_model(str(tiny_qwen2_dir), "summary", config), config)

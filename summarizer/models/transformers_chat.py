@@ -1,7 +1,8 @@
 """Instruction LLMs through transformers: a model directory, a hub snapshot, or a .gguf dequantised.
 
 This is the portable path: it runs any causal LM transformers knows, in batches (several conversations
-decoded together, left-padded), with JSON constrained by xgrammar, one grammar matcher per batch row.
+decoded together, the prefix they share evaluated once), with JSON constrained by xgrammar, one grammar
+matcher per batch row.
 For .gguf files the llama.cpp backend (llama_cpp_chat.py) is several times faster; this path is the
 fallback when it is not installed.
 
@@ -13,6 +14,7 @@ and later runs load those in about a second.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections import OrderedDict
 from pathlib import Path
@@ -40,6 +42,7 @@ from summarizer.models.resolve import local_snapshot_dir
 # (cache_enabled) stays off: in 0.2.8 it aborts compiling the summary schemas ("Check failed:
 # per_rule_fsm_hashes[...]", the grammar FSM hasher bug of mlc-ai/xgrammar#647).
 GRAMMAR_CACHE_SIZE = 8
+SHARED_PREFIX_MIN = 16  # tokens; below this a batch's common prefix is not worth a separate forward pass
 
 
 class HFChatModel(ChatModel):
@@ -122,7 +125,12 @@ class HFChatModel(ChatModel):
     def _run(self, prompts: list[list[int]], options: DecodeOptions, max_tokens: int,
              processor: Any = None) -> list[list[int]]:
         """Generated ids per row, each cut at its own budget: a row's output never depends on how long
-        the other rows of its batch are."""
+        the other rows of its batch are.
+
+        Rows are laid out as [shared prefix][padding][rest of the prompt]. The prefix every row shares (a
+        summary prompt's ~600 tokens of instructions) is evaluated once and its KV cache copied to every
+        row: prefill is compute-bound on a CPU, so evaluating it once per row would cost as much as the
+        batched decoding saves."""
         import torch
         from transformers import LogitsProcessorList
 
@@ -134,22 +142,41 @@ class HFChatModel(ChatModel):
                     f"the prompt is {len(prompt)} tokens, more than {self.resolved.display}'s "
                     f"{self.context_length}-token context")
             budgets.append(min(max_tokens, room))
-        width = max(map(len, prompts))
+        shared = _shared_prefix(prompts)
+        width = max(map(len, prompts)) - shared
         pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], dtype=torch.long)
-        attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], dtype=torch.long)
+        rows = [(p[:shared], [pad] * (width - len(p) + shared), p[shared:]) for p in prompts]
+        input_ids = torch.tensor([head + padding + rest for head, padding, rest in rows], dtype=torch.long)
+        attention_mask = torch.tensor([[1] * len(head) + [0] * len(padding) + [1] * len(rest)
+                                       for head, padding, rest in rows], dtype=torch.long)
+        # Each token's position counts only the real tokens before it (the model would otherwise number the
+        # padding too, and the rest of a padded row would sit further from its prefix than when alone).
+        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
         generation_config = greedy_generation_config(
             self.model, options, max_new_tokens=max(budgets), pad_token_id=pad, eos_token_id=self.stop_ids)
         with torch.inference_mode():
+            cache = self._prefix_cache(prompts[0][:shared], len(prompts)) if shared else None
             generated = self.model.generate(
-                input_ids=input_ids, attention_mask=attention_mask, generation_config=generation_config,
-                logits_processor=LogitsProcessorList([processor]) if processor else None)
-        rows = []
-        for row, budget in zip(generated[:, width:].tolist(), budgets):
+                input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                generation_config=generation_config,
+                logits_processor=LogitsProcessorList([processor]) if processor else None,
+                **({"cache": cache} if cache is not None else {}))
+        replies = []
+        for row, budget in zip(generated[:, shared + width:].tolist(), budgets):
             row = row[:budget]
             stop = next((i for i, token in enumerate(row) if token in self.stop_ids), len(row))
-            rows.append(row[:stop])
-        return rows
+            replies.append(row[:stop])
+        return replies
+
+    def _prefix_cache(self, prefix: list[int], rows: int) -> Any:
+        """The KV cache of `prefix`, evaluated once, repeated for `rows` batch rows."""
+        import torch
+        from transformers import DynamicCache
+
+        cache = DynamicCache(config=self.model.config)
+        self.model(input_ids=torch.tensor([prefix], dtype=torch.long), cache=cache, use_cache=True)
+        cache.batch_repeat_interleave(rows)
+        return cache
 
     def _decode(self, rows: list[list[int]]) -> list[str]:
         return [self.tokenizer.decode(row, skip_special_tokens=True).strip() for row in rows]
@@ -170,6 +197,16 @@ class HFChatModel(ChatModel):
             if len(self._grammars) > GRAMMAR_CACHE_SIZE:
                 self._grammars.popitem(last=False)
         return self._grammars[schema_json]
+
+
+def _shared_prefix(prompts: list[list[int]]) -> int:
+    """How many leading tokens every prompt has in common (0 for one prompt, or when sharing would save
+    less than SHARED_PREFIX_MIN tokens). Each row keeps at least one token of its own, whose logits start
+    its reply."""
+    if len(prompts) < 2:
+        return 0
+    length = min(len(os.path.commonprefix(prompts)), min(map(len, prompts)) - 1)
+    return length if length >= SHARED_PREFIX_MIN else 0
 
 
 def _stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
