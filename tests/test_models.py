@@ -385,7 +385,7 @@ def test_stop_tokens_cover_every_end_of_turn_token(tiny_qwen2_dir, config):
     chat = load_chat_model(resolve_model(str(tiny_qwen2_dir), "summary", config), config)
     tokens = chat.tokenizer.convert_tokens_to_ids(["<|im_end|>", "<|endoftext|>"])
     assert set(tokens) <= set(chat.stop_ids)
-    info = chat.compiled_grammar('{"type": "string", "pattern": "^[a-z]{0,130}$"}').tokenizer_info
+    info = chat.compiled_grammar("json", '{"type": "string", "pattern": "^[a-z]{0,130}$"}').tokenizer_info
     assert set(tokens) <= set(info.stop_token_ids)
 
 

@@ -104,8 +104,8 @@ def test_default_schema_compiles_once_per_model_and_schema(model):
     """Regression: xgrammar 0.2.8's own grammar cache aborts on this schema (FSM hasher check failure)."""
     generated = summary_grammar.generation_model(["p1.s1", "p2.s1"], summary_grammar.DEFAULT_LIMITS)
     schema_json = json.dumps(generated.model_json_schema())
-    compiled = model.compiled_grammar(schema_json)
-    assert model.compiled_grammar(schema_json) is compiled
+    compiled = model.compiled_grammar("json", schema_json)
+    assert model.compiled_grammar("json", schema_json) is compiled
 
 
 def test_bound_walker_rejects_an_unbounded_string():

@@ -107,6 +107,16 @@ class ChatModel(ABC):
         """
 
     @abstractmethod
+    def generate_grammar(self, conversations: Sequence[Conversation], grammars: Sequence[str],
+                         max_tokens: int) -> list[str]:
+        """Greedy replies constrained to the GBNF grammar `grammars[i]` (rule "root"; llama.cpp's notation,
+        which xgrammar reads too) for conversation i, at most `max_tokens` tokens each.
+
+        Raises:
+            GenerationError: a prompt does not fit the context, or the backend refuses the grammar.
+        """
+
+    @abstractmethod
     def generate_json(
         self, conversations: Sequence[Conversation], json_schemas: Sequence[dict[str, Any]], max_tokens: int
     ) -> list[str]:

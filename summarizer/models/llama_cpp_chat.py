@@ -114,8 +114,13 @@ class LlamaCppChatModel(ChatModel):
 
     def generate_json(self, conversations: Sequence[Conversation], json_schemas: Sequence[dict[str, Any]],
                       max_tokens: int) -> list[str]:
-        return [self._complete_json(conversation, max_tokens, _gbnf(json.dumps(schema)))
+        return [self._complete_grammar(conversation, max_tokens, _gbnf(json.dumps(schema)))
                 for conversation, schema in zip(conversations, json_schemas)]
+
+    def generate_grammar(self, conversations: Sequence[Conversation], grammars: Sequence[str],
+                         max_tokens: int) -> list[str]:
+        return [self._complete_grammar(conversation, max_tokens, grammar)
+                for conversation, grammar in zip(conversations, grammars)]
 
     def _start(self, conversation: Conversation) -> tuple[list[int], int]:
         """Prompt ids, evaluated in the KV cache (logits ready for the first reply token), and the room left
@@ -162,8 +167,8 @@ class LlamaCppChatModel(ChatModel):
         vocab = self.llm._model.vocab
         return [token for token in range(self.llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, token)]
 
-    def _complete_json(self, conversation: Conversation, max_tokens: int, grammar_text: str) -> str:
-        """Greedy decoding under the grammar (see the module docstring)."""
+    def _complete_grammar(self, conversation: Conversation, max_tokens: int, grammar_text: str) -> str:
+        """Greedy decoding under a GBNF grammar (see the module docstring)."""
         import llama_cpp
         import numpy as np
 
@@ -172,7 +177,7 @@ class LlamaCppChatModel(ChatModel):
         vocab, n_vocab = llm._model.vocab, llm.n_vocab()
         grammar = llama_cpp.llama_sampler_init_grammar(vocab, grammar_text.encode("utf-8"), b"root")
         if not grammar:
-            raise GenerationError(f"llama.cpp refused the summary grammar for {self.resolved.display}")
+            raise GenerationError(f"llama.cpp refused an output grammar for {self.resolved.display}")
         one = (llama_cpp.llama_token_data * 1)()
         single = llama_cpp.llama_token_data_array(data=one, size=1, selected=-1, sorted=False)
         everything = _TokenArray(n_vocab)

@@ -67,7 +67,7 @@ class HFChatModel(ChatModel):
         )
         self.stop_ids = _stop_token_ids(model, tokenizer)
         self._grammar_compiler: Any = None
-        self._grammars: OrderedDict[str, Any] = OrderedDict()
+        self._grammars: OrderedDict[tuple[str, str], Any] = OrderedDict()
 
     @classmethod
     def load(cls, resolved: ResolvedModel, config: Config) -> "HFChatModel":
@@ -112,11 +112,19 @@ class HFChatModel(ChatModel):
 
     def generate_json(self, conversations: Sequence[Conversation], json_schemas: Sequence[dict[str, Any]],
                       max_tokens: int) -> list[str]:
+        return self._constrained(conversations, [self.compiled_grammar("json", json.dumps(schema))
+                                                 for schema in json_schemas], max_tokens)
+
+    def generate_grammar(self, conversations: Sequence[Conversation], grammars: Sequence[str],
+                         max_tokens: int) -> list[str]:
+        return self._constrained(conversations, [self.compiled_grammar("gbnf", grammar) for grammar in grammars],
+                                 max_tokens)
+
+    def _constrained(self, conversations: Sequence[Conversation], compiled: list[Any], max_tokens: int) -> list[str]:
         if not conversations:
             return []
         prompts = [self.prompt_ids(conversation) for conversation in conversations]
-        grammars = [self.compiled_grammar(json.dumps(schema)) for schema in json_schemas]
-        processor = _BatchGrammarProcessor(grammars, self.vocab_size)
+        processor = _BatchGrammarProcessor(compiled, self.vocab_size)
         replies = self._decode(self._run(prompts, DecodeOptions(max_new_tokens=max_tokens), max_tokens, processor))
         # Byte-level vocabularies let a grammar accept a byte run that is not valid UTF-8 on its own; it
         # decodes to U+FFFD, which carries nothing and can push a string past its cap.
@@ -181,22 +189,28 @@ class HFChatModel(ChatModel):
     def _decode(self, rows: list[list[int]]) -> list[str]:
         return [self.tokenizer.decode(row, skip_special_tokens=True).strip() for row in rows]
 
-    def compiled_grammar(self, schema_json: str) -> Any:
-        """xgrammar's compiled JSON grammar for `schema_json` (compact separators, no free whitespace, so
-        a finite schema gives a finite grammar), memoised per model."""
+    def compiled_grammar(self, kind: str, text: str) -> Any:
+        """xgrammar's compiled grammar, memoised per model: kind "json" for a JSON schema (compact
+        separators, no free whitespace, so a finite schema gives a finite grammar), "gbnf" for a grammar."""
         import xgrammar
 
         if self._grammar_compiler is None:  # TokenizerInfo walks the whole vocabulary: once per model
             info = xgrammar.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=self.vocab_size,
                                                            stop_token_ids=self.stop_ids)
             self._grammar_compiler = xgrammar.GrammarCompiler(info, cache_enabled=False)
-        if schema_json in self._grammars:
-            self._grammars.move_to_end(schema_json)
+        key = (kind, text)
+        if key in self._grammars:
+            self._grammars.move_to_end(key)
         else:
-            self._grammars[schema_json] = self._grammar_compiler.compile_json_schema(schema_json, any_whitespace=False)
+            try:
+                self._grammars[key] = (self._grammar_compiler.compile_json_schema(text, any_whitespace=False)
+                                       if kind == "json" else self._grammar_compiler.compile_grammar(text))
+            except RuntimeError as error:
+                raise GenerationError(f"xgrammar refused an output grammar for {self.resolved.display}: "
+                                      f"{str(error).splitlines()[0]}") from error
             if len(self._grammars) > GRAMMAR_CACHE_SIZE:
                 self._grammars.popitem(last=False)
-        return self._grammars[schema_json]
+        return self._grammars[key]
 
 
 def _shared_prefix(prompts: list[list[int]]) -> int:
