@@ -28,11 +28,6 @@ TRANSLATE_CHUNK = 256
 # The same on Ray: smaller, so that every worker gets chunks and a dead worker costs little.
 RAY_TRANSLATE_CHUNK = 32
 RAY_NAIVE_DOCUMENTS = 8  # documents per worker call for the naive baseline (one line is one document)
-# Issue codes that mean a source number did not come through intact: absent, mangled ("40.000" ->
-# "40", or left in Indonesian notation an English reader misreads), or the whole translation is empty.
-NUMBER_LOSS_CODES = frozenset({"number-missing", "number-format", "empty-translation"})
-
-
 @dataclass
 class EvalResult:
     report: dict[str, Any]
@@ -245,7 +240,8 @@ def fidelity(dataset: EvalSet, hypotheses: list[list[str]], flags: list[list[lis
         for sentence_id, source in zip(ids, document.sources):
             if any(map(must_appear, numbers_in_indonesian(source))):
                 numbers_total += 1
-                numbers_kept += not (codes[sentence_id] & NUMBER_LOSS_CODES)
+                # A number lost: absent or mangled (fidelity.NUMBER_LOSS), or the translation is empty.
+                numbers_kept += not (codes[sentence_id] & (fidelity.NUMBER_LOSS | {"empty-translation"}))
         codes_per_sentence.extend(codes[i] for i in ids)
 
     total = len(codes_per_sentence)

@@ -315,6 +315,8 @@ def _pair_issues(source: str, english: str) -> list[tuple[str, str]]:
 
 
 # Problems a second translation can fix, so the engine retries a sentence that has one (see translate.py).
+# Codes that mean a source number did not come through intact: absent, or mangled ("40.000" -> "40").
+NUMBER_LOSS = frozenset({"number-missing", "number-format"})
 REPAIRABLE = frozenset({"number-missing", "number-format", "number-added", "date-missing", "name-missing",
                         "untranslated-word", "untranslated-sentence", "empty-translation", "length-ratio",
                         "time-missing"})
@@ -326,13 +328,17 @@ def repairable_issues(source: str, english: str) -> list[str]:
 
 
 _SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
-_SCALE_WORD = re.compile(r"\b(?:juta|jt|miliar|milyar|triliun)\b", re.IGNORECASE)
+_SCALE_WORD = re.compile(r"(?<![^\W\d_])(?:juta|jt|miliar|milyar|triliun)\b", re.IGNORECASE)  # "£11juta" too
 
 
 def english_number(mention: NumberMention) -> str:
     """A number as an English text writes it: "Rp 25 triliun" -> "Rp 25 trillion", "40.000" -> "40,000",
-    "2,5 persen" -> "2.5%", a year "2019" stays "2019" (a hint reading "2,019" was copied as such)."""
+    "2,5 persen" -> "2.5%", a year "2019" stays "2019" (a hint reading "2,019" was copied as such), a
+    time "pukul 7.55" -> "7:55"."""
     value = mention.value
+    if mention.kind == "time":
+        hours, minutes = divmod(round(value * 60), 60)
+        return f"{hours}:{minutes:02d}"
     scale = next(((size, word) for size, word in _SCALES if value >= size), None)
     if scale and _SCALE_WORD.search(mention.text):
         text = f"{value / scale[0]:,.10g} {scale[1]}"
@@ -345,10 +351,15 @@ def english_number(mention: NumberMention) -> str:
     return text + ("%" if mention.unit == "percent" else "")
 
 
+def kept_numbers(source: str) -> list[str]:
+    """The numbers a translation of `source` must keep, as English writes them, in source order."""
+    return list(dict.fromkeys(english_number(m) for m in numbers_in_indonesian(source) if must_appear(m)))
+
+
 def repair_hint(source: str) -> str | None:
     """What a retranslation must keep, in English: "the numbers 40,000 and 2.5; the names NATO, Jens
     Stoltenberg; the time words 'next month'". None when the source has none of these."""
-    numbers = [english_number(m) for m in numbers_in_indonesian(source) if must_appear(m) and m.kind != "time"]
+    numbers = kept_numbers(source)
     found = [(m.start(), EXONYMS[m.group(0)][0]) for m in _EXONYM_RE.finditer(source)]
     covered = [(m.start(), m.end()) for m in _EXONYM_RE.finditer(source)]
     found += [(m.start(), form) for m in word_matches(source) if (form := _name_form(m.group(0), source, m.start()))

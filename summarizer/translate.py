@@ -13,6 +13,8 @@ The backend (models/) only turns one batch into text. This engine owns what make
 - a sentence the fidelity checks fault (a number dropped or changed, a name missing, an untranslated word,
   a length outlier, a time word lost) is translated once more, with a hint listing what to keep for an LLM
   or with beam search for a seq2seq model, and the candidate with fewer problems is kept ("repaired:...");
+  an LLM translation that still loses a number gets one last candidate, decoded under a grammar that
+  makes it contain the source's numbers as English writes them;
 - every sentence result is cached, so only cache misses ever reach (or load) a model.
 """
 
@@ -34,7 +36,8 @@ from summarizer.models.base import DecodeOptions, Translator
 # 4: both of the above.
 # 5: a fragment (far shorter than the source, e.g. the retry's hint list echoed back) is degenerate, and a
 #    degenerate candidate never replaces a usable one.
-ENGINE_VERSION = "5"
+# 6: an LLM translation that still loses a number after its retry gets a try constrained to contain it.
+ENGINE_VERSION = "6"
 
 # Segments longer than this are split at clause boundaries. MarianMT's hard limit is 512 tokens, but
 # quality of sentence-level MT models falls off on very long inputs; 200 tokens (~130 Indonesian words)
@@ -215,28 +218,44 @@ class TranslationEngine:
     def _repair(self, sources: list[str], contexts: list[str | None], outputs: list[str],
                 reasons: dict[int, str | None]) -> dict[int, list[str]]:
         """Translate once more every segment the fidelity checks fault; keep the candidate with fewer
-        problems. Updates `outputs`/`reasons` in place; returns, per repaired segment, the codes it fixed."""
+        problems. An LLM translator then gets one more try at each segment that still loses a number,
+        decoded under a grammar that makes the reply contain the source's numbers as English writes them
+        (lexically constrained decoding), again kept only when it has fewer problems. Updates
+        `outputs`/`reasons` in place; returns, per repaired segment, the codes it fixed."""
         problems = {k: _problems(source, outputs[k], reasons.get(k)) for k, source in enumerate(sources)}
         todo = [k for k, found in problems.items() if found]
         if not todo:
             return {}
-        if getattr(self.translator, "supports_hints", False):
+        first = dict(problems)
+        hinted = getattr(self.translator, "supports_hints", False)
+        if hinted:
             options, hints = DecodeOptions(num_beams=self.beams), [fidelity.repair_hint(sources[k]) for k in todo]
         else:
             options, hints = DecodeOptions(num_beams=max(REPAIR_BEAMS, self.beams)), None
-        second = self._generate([sources[k] for k in todo], [contexts[k] for k in todo], options, hints)
-        repaired = {}
-        for n, (k, text) in enumerate(zip(todo, second)):
+        candidates = self._generate([sources[k] for k in todo], [contexts[k] for k in todo], options, hints)
+        self._keep_better(todo, candidates, hints, sources, outputs, reasons, problems)
+        if getattr(self.translator, "supports_required", False):
+            todo = [k for k in todo if fidelity.NUMBER_LOSS & set(problems[k]) and fidelity.kept_numbers(sources[k])]
+            hints = [fidelity.repair_hint(sources[k]) for k in todo]
+            candidates = self._generate([sources[k] for k in todo], [contexts[k] for k in todo], options, hints,
+                                        [fidelity.kept_numbers(sources[k]) for k in todo])
+            self._keep_better(todo, candidates, hints, sources, outputs, reasons, problems)
+        return {k: sorted(set(first[k]) - set(found)) or sorted(set(first[k]))
+                for k, found in problems.items() if found != first[k]}
+
+    def _keep_better(self, todo: list[int], candidates: list[str], hints: list[str | None] | None,
+                     sources: list[str], outputs: list[str], reasons: dict[int, str | None],
+                     problems: dict[int, list[str]]) -> None:
+        """Take each candidate whose problems rank better than the current output's."""
+        for n, (k, text) in enumerate(zip(todo, candidates)):
             text = " ".join(text.split())
             reason = self.degeneracy(sources[k], text) or _restates_hint(text, hints[n] if hints else None)
             found = _problems(sources[k], text, reason)
             if _rank(found) < _rank(problems[k]):
-                outputs[k], reasons[k] = text, reason
-                repaired[k] = sorted(set(problems[k]) - set(found)) or sorted(set(problems[k]))
-        return repaired
+                outputs[k], reasons[k], problems[k] = text, reason, found
 
     def _generate(self, texts: list[str], contexts: list[str | None], options: DecodeOptions,
-                  hints: list[str | None] | None = None) -> list[str]:
+                  hints: list[str | None] | None = None, required: list[list[str]] | None = None) -> list[str]:
         """Length-sorted batches of one length bucket each, under the token budget; output in input order."""
         if not texts:
             return []
@@ -261,6 +280,8 @@ class TranslationEngine:
             )
             use_context = any(contexts[i] for i in batch)
             extra = {"hints": [hints[i] for i in batch]} if hints else {}
+            if required:
+                extra["required"] = [required[i] for i in batch]
             results = self.translator.translate(
                 [texts[i] for i in batch], batch_options, [contexts[i] for i in batch] if use_context else None,
                 **extra,

@@ -4,13 +4,17 @@ same path then runs on the tiny random-weight Qwen2, whose output is arbitrary t
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from typing import Any, Sequence
 
 import pytest
 
+from summarizer import fidelity
 from summarizer.config import Config
+from summarizer.models import load_chat_model, resolve_model
 from summarizer.sources import InputDocument
-from summarizer.models.base import ChatModel, ResolvedModel
+from summarizer.models.base import ChatModel, DecodeOptions, ResolvedModel
 from summarizer.models.llm_translator import LLMTranslator, TranslationPrompt, clean_reply
 from summarizer.pipeline import process_article
 from summarizer.runtime import Runtime
@@ -53,6 +57,7 @@ class ScriptedChat(ChatModel):
     def __init__(self, reply):
         self.reply = reply
         self.conversations: list[list[dict[str, str]]] = []
+        self.grammars: list[str] = []
 
     def token_count(self, text: str) -> int:
         return len(text.split())
@@ -62,6 +67,10 @@ class ScriptedChat(ChatModel):
         return [self.reply(c[-1]["content"]) for c in conversations]
 
     def generate(self, conversations, options) -> list[str]:
+        return self._replies(conversations)
+
+    def generate_grammar(self, conversations, grammars: Sequence[str], max_tokens: int) -> list[str]:
+        self.grammars += list(grammars)
         return self._replies(conversations)
 
     def generate_json(self, conversations, json_schemas: Sequence[dict], max_tokens: int) -> list[str]:
@@ -125,6 +134,55 @@ def test_a_sentence_that_fails_a_check_is_retried_with_a_hint(tmp_path):
                       "reply was not, or failing fewer checks")]
     hinted = [c for c in chat.conversations if "Keep in the English" in c[-1]["content"]]
     assert any("'next month'" in c[-1]["content"] for c in hinted)
+
+
+def test_a_number_lost_twice_gets_a_retry_constrained_to_contain_it(tmp_path):
+    """The plain and the hinted reply both drop "Rp 25 triliun"; the third try is decoded under a grammar
+    that requires "Rp 25 trillion", and it is kept because it fails fewer checks."""
+    sentence_id = "Subsidi itu bernilai Rp 25 triliun dan akan cair bulan depan."
+
+    def reply(user: str) -> str:
+        if "Rp 25" not in user:
+            return "A translated sentence."
+        return "The subsidy will be paid next month." if len(chat.grammars) == 0 else \
+            "The subsidy, worth Rp 25 trillion, will be paid next month."
+
+    chat = ScriptedChat(reply)
+    config = Config(mt_model="scripted-llm", cache_dir=tmp_path / "cache")
+    runtime = Runtime(config)
+    runtime.__dict__["resolved_mt"] = chat.resolved
+    runtime.models._chat[chat.resolved.fingerprint] = chat
+    try:
+        record = process_article(InputDocument("a.txt", None, f"Judul\n\n{sentence_id}\n".encode()), config, runtime)
+    finally:
+        runtime.close()
+    sentence = next(s for s in record.sentences if "Rp 25" in s.text)
+    assert sentence.en == "The subsidy, worth Rp 25 trillion, will be paid next month."
+    assert chat.grammars and all('"Rp 25 trillion"' in grammar for grammar in chat.grammars)
+    repaired = [w.message for w in record.warnings if w.code == "repaired" and w.sentence == sentence.id]
+    assert repaired and "number-missing" in repaired[0]
+    assert not any(w.code == "number-missing" and w.sentence == sentence.id for w in record.warnings)
+
+
+@pytest.mark.parametrize("backend", ["transformers", "llama.cpp"])
+def test_a_constrained_retry_contains_the_numbers_on_one_line_on_both_backends(backend, request, tmp_path):
+    """The real grammar paths (xgrammar, llama.cpp) with a random-weight model, which never wants to write
+    the numbers: the bounded free text makes it write them anyway."""
+    if backend == "llama.cpp":
+        if importlib.util.find_spec("llama_cpp") is None and not os.environ.get("CI"):
+            pytest.skip("llama-cpp-python not installed (pip install -e '.[gguf]')")
+        spec = request.getfixturevalue("tiny_gguf_long_path")
+    else:
+        spec = request.getfixturevalue("tiny_qwen2_dir")
+    config = Config(task="translate", cache_dir=tmp_path, threads=1, dtype="float32")
+    translator = LLMTranslator(load_chat_model(resolve_model(str(spec), "translation", config), config))
+    assert translator.chat_model.backend == backend
+    sources = ["Sekitar 40.000 warga mengungsi.", "Subsidi Rp 25 triliun cair pukul 7.55, kata Sri Mulyani."]
+    required = [fidelity.kept_numbers(source) for source in sources]
+    assert required == [["40,000"], ["Rp 25 trillion", "7:55"]]
+    replies = translator.translate(sources, DecodeOptions(max_new_tokens=8), required=required)
+    for reply, texts in zip(replies, required):
+        assert "\n" not in reply and all(text in reply for text in texts), reply
 
 
 def test_prompt_v3_is_a_short_request_after_worked_examples_and_carries_a_hint():

@@ -14,6 +14,7 @@ retry and flag.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from string import Template
@@ -27,6 +28,10 @@ PROMPT_FILE = "translate.v3.txt"
 # what the template leaves of the model's context: a third each. 1,024 tokens is several long news
 # sentences; the engine splits anything longer.
 MAX_INPUT_TOKENS_CAP = 1024
+# A constrained retry (`line_grammar`) may write this many characters more than the source has between the
+# texts it must contain; all orders of up to ANY_ORDER_MAX texts are allowed (3! = 6 alternatives).
+LINE_GAP_SLACK = 20
+ANY_ORDER_MAX = 3
 _SECTION = re.compile(r"^### (system|user|context|hint|shot)\s*$", re.MULTILINE)
 _DELIMITER = re.compile(r"</?\s*(text|context)\s*>", re.IGNORECASE)
 _ECHOED_BLOCK = re.compile(r"<text>\s*(.*?)\s*</text>", re.DOTALL)
@@ -168,6 +173,7 @@ class LLMTranslator(Translator):
         return [self.chat_model.token_count(text) for text in texts]
 
     supports_hints = True  # the engine may retry a sentence with a hint listing what to keep
+    supports_required = True  # ... and with texts the reply must contain (`line_grammar`)
 
     def translate(
         self,
@@ -175,15 +181,47 @@ class LLMTranslator(Translator):
         options: DecodeOptions,
         contexts: Sequence[str | None] | None = None,
         hints: Sequence[str | None] | None = None,
+        required: Sequence[Sequence[str]] | None = None,
     ) -> list[str]:
         """One chat call for the batch; blank inputs give "" without reaching the model. Replies are
-        cleaned to one line of English (`clean_reply`)."""
+        cleaned to one line of English (`clean_reply`). With `required`, reply i is decoded under
+        `line_grammar(required[i], ...)`, so it contains those texts (the numbers a retry must keep)."""
         contexts = list(contexts) if contexts is not None else [None] * len(texts)
         hints = list(hints) if hints is not None else [None] * len(texts)
         outputs = ["" for _ in texts]
         todo = [i for i, text in enumerate(texts) if text.strip()]
         if todo:
             conversations = [self.prompt.conversation(texts[i], contexts[i], hints[i]) for i in todo]
-            for index, reply in zip(todo, self.chat_model.generate(conversations, options)):
+            if required is None:
+                replies = self.chat_model.generate(conversations, options)
+            else:
+                gaps = [len(texts[i]) + LINE_GAP_SLACK for i in todo]
+                replies = self.chat_model.generate_grammar(
+                    conversations, [line_grammar(required[i], gap) for i, gap in zip(todo, gaps)],
+                    max(line_budget(required[i], gap) for i, gap in zip(todo, gaps)))
+            for index, reply in zip(todo, replies):
                 outputs[index] = clean_reply(texts[index], reply)
         return outputs
+
+
+def line_grammar(required: Sequence[str], gap: int) -> str:
+    """A GBNF grammar (llama.cpp's notation, which xgrammar reads too) for one line that contains each of
+    `required`, in any order when there are at most ANY_ORDER_MAX of them, else in the given one, with at
+    most `gap` characters before, between and after them. The bound keeps the constraint satisfiable in a
+    known length: a model that never wants to write a number is made to after `gap` characters."""
+    free = f"[^\\n]{{0,{gap}}}"
+    texts = list(dict.fromkeys(text for text in required if text))
+    orders = itertools.permutations(texts) if len(texts) <= ANY_ORDER_MAX else [texts]
+    alternatives = (" ".join([free, *(f"{_literal(text)} {free}" for text in order)]) for order in orders)
+    return "root ::= " + " | ".join(f"({alternative})" for alternative in alternatives)
+
+
+def line_budget(required: Sequence[str], gap: int) -> int:
+    """Tokens enough for any line `line_grammar` accepts: a token is at least one byte, a character at
+    most four."""
+    texts = set(required)
+    return 4 * gap * (len(texts) + 1) + sum(len(text.encode("utf-8")) for text in texts) + 1
+
+
+def _literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
