@@ -230,10 +230,14 @@ SUMMARISE = "Ringkas artikel berikut menjadi JSON yang berisi fakta-fakta utama.
 ARTICLES = ("Hujan deras di Jakarta", "Pasar buka pagi di Bandung", "Harga beras naik di Medan")
 
 
-def single_article_run(article: str) -> list[list[dict[str, str]]]:
-    """A `summarize` of one article in miniature: its sentences translated, then the article summarised."""
-    sentences = [f"{article}, kalimat nomor {n} yang cukup panjang." for n in range(3)]
-    return [conversation(s, system=TRANSLATE) for s in sentences] + [conversation(f"Ringkasan: {article}.", system=SUMMARISE)]
+def single_article_run(article: str, retries: bool = False) -> list[list[dict[str, str]]]:
+    """A `summarize` of one article in miniature: its sentences translated (with `retries`, each again with
+    a hint, as the fidelity repair does), then the article summarised."""
+    sentences = [f"{article}, kalimat nomor {n} yang cukup panjang untuk beberapa token. " * (4 if retries else 1)
+                 for n in range(3)]
+    retried = [sentence + "Petunjuk: angka." for sentence in sentences] if retries else []
+    return ([conversation(sentence, system=TRANSLATE) for sentence in [*sentences, *retried]]
+            + [conversation(f"Ringkasan: {article}.", system=SUMMARISE)])
 
 
 def run_counting(chat, calls, monkeypatch) -> tuple[list[str], list[int]]:
@@ -336,6 +340,22 @@ def test_state_files_that_do_not_verify_never_reach_llama_cpp(spoil, model, tiny
     assert counts[0] == len(model._prompt(calls[0]).ids)  # the spoilt file was not used
     assert verified and not any(verified) and all(state in produced for state in given), (len(given), len(produced))
     assert chat._prompts.store.load(bytes.fromhex(state_file.stem), counts[0] - counts[1]) is not None  # replaced
+
+
+def test_a_rerun_of_the_same_article_saves_no_sentence_prefixes(model, tiny_gguf_long_path, tmp_path, monkeypatch):
+    """With --refresh every translation prompt comes back whole, and a retried sentence's text was shared by
+    two prompts of the first run: only the fixed parts count, so sentences do not crowd the files out."""
+    cache = tmp_path / "cache"
+    calls = single_article_run(ARTICLES[0], retries=True)
+    for run in range(2):
+        replies, counts = run_counting(load(tiny_gguf_long_path, cache), calls, monkeypatch)
+        assert replies == from_scratch(model, calls)
+    headers = [json.loads(path.read_bytes().split(b"\n", 1)[0]) for path in (cache / "llama-states").glob("*/*.state")]
+    examples = model._prompt(calls[0]).shared(model._prompt(calls[1]))
+    summary = model._prompt(calls[-1])
+    # the examples, and the whole summary prompt (of one article: nothing shows where its fixed part ends)
+    assert sorted(header["tokens"] for header in headers) == [examples, summary.shared(summary)]
+    assert counts[0] < len(model._prompt(calls[0]).ids) - fixed_tokens(model, TRANSLATE) + 32, counts
 
 
 def test_no_cache_writes_no_states_and_no_key(tiny_gguf_long_path, tmp_path, monkeypatch):

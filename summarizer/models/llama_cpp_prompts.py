@@ -22,7 +22,8 @@ Reused prefixes come from two places:
   state is copied out of llama.cpp (about 12 KB per token for Qwen2.5-0.5B; a 600-token prefix takes ~1 ms
   to copy back) and kept. At most SAVED_PREFIXES are kept; the least recently used goes first.
 - a StateStore (llama_cpp_states.py), when the cache is on: saved states are also written to disk, where
-  later runs restore them, and a prefix that a prompt of an earlier run shared also counts as recurring.
+  later runs restore them, and a prefix that prompts of earlier runs shared also counts as recurring
+  (`StateStore.recurring`).
 """
 
 from __future__ import annotations

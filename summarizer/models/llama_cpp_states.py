@@ -17,6 +17,7 @@ the state; the MAC of both), at most STORED_PREFIXES per model (least recently u
 `index.json`, the prefix keys of recent prompts with how many prompts had each. A file whose MAC fails
 (tampered, truncated, another user's key) or whose header differs (another llama.cpp, model or prefix)
 is ignored and recomputed. The store is only an accelerator: a failure to read or write is no error.
+States are used with --refresh too: a restored prefix is the same computation as a fresh one.
 """
 
 from __future__ import annotations
@@ -131,13 +132,14 @@ class StateStore:
     # ------------------------------------------------------------------ index
 
     def recurring(self, plan: PromptPlan) -> int:
-        """The prefix of `plan` worth keeping by PrefixReuse._recurring's rule, over the prompts of this and
-        earlier runs: the longest that two of them share with it, else the longest one shares (at least
-        RECURRING_MIN tokens). Then `plan`'s own prefixes are counted in."""
+        """The prefix of `plan` (at least RECURRING_MIN tokens) worth keeping, judged over the indexed prompts
+        of this and earlier runs: the longest that at least half as many of them share as share its
+        shortest. That is a fixed part, such as the translation examples, which every translation prompt
+        has; not a sentence's own text, which a rerun of the same article shares with only that sentence's
+        first attempt and retries. Then `plan`'s own prefixes are counted in."""
         keys = [(start, plan.key(start).hex()[:32]) for start in plan.starts if RECURRING_MIN <= start < len(plan.ids)]
-        counts = {start: self._index.get(key, 0) for start, key in keys}
-        twice = [start for start, count in counts.items() if count >= 2]
-        once = [start for start, count in counts.items() if count >= 1]
+        shared = [(start, count) for start, key in keys if (count := self._index.get(key, 0))]
+        most = max((count for _, count in shared), default=0)
         for _, key in keys:
             self._index[key] = self._index.pop(key, 0) + 1  # most recent last
         for stale in list(islice(self._index, max(0, len(self._index) - INDEX_KEYS))):
@@ -147,7 +149,7 @@ class StateStore:
             atomic_write(self.directory / "index.json", json.dumps(self._index))
         except OSError:
             pass
-        return max(twice or once or [0])
+        return max((start for start, count in shared if 2 * count >= most), default=0)
 
     def _read_index(self) -> dict[str, int]:
         path = self.directory / "index.json"
