@@ -289,7 +289,7 @@ def test_later_runs_restore_saved_prompt_states_and_replies_do_not_change(model,
     assert len(list((cache / "llama-states").glob("*/*.state"))) == 2
 
 
-@pytest.mark.parametrize("spoil", ["flipped byte", "truncated", "another user's key"])
+@pytest.mark.parametrize("spoil", ["flipped byte", "truncated", "another user's key", "links to /dev/zero"])
 def test_state_files_that_do_not_verify_never_reach_llama_cpp(spoil, model, tiny_gguf_long_path, tmp_path,
                                                                monkeypatch):
     """A cache dir copied from elsewhere cannot feed llama.cpp: a file that fails its MAC is recomputed
@@ -309,9 +309,13 @@ def test_state_files_that_do_not_verify_never_reach_llama_cpp(spoil, model, tiny
         spoilt = spoilt[:len(spoilt) // 2] + bytes([spoilt[len(spoilt) // 2] ^ 1]) + spoilt[len(spoilt) // 2 + 1:]
     elif spoil == "truncated":
         spoilt = spoilt[:-1000]
-    else:
+    elif spoil == "another user's key":
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-b"))
     state_file.write_bytes(spoilt)
+    if spoil == "links to /dev/zero":  # endless: never read
+        for path in (state_file, state_file.parent / "index.json"):
+            path.unlink()
+            path.symlink_to("/dev/zero")
 
     produced, verified, given = [], [], []
     get_data, set_data, store_load = (llama_cpp.llama_state_seq_get_data, llama_cpp.llama_state_seq_set_data,

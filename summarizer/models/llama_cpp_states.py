@@ -27,6 +27,7 @@ import hmac
 import json
 import os
 import secrets
+import stat
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -89,9 +90,8 @@ class StateStore:
     def load(self, key: bytes, tokens: int) -> bytes | None:
         """The state of the prefix `key` (`tokens` long) if its file exists and verifies, else None."""
         path = self._path(key)
-        try:
-            data = path.read_bytes()
-        except OSError:
+        data = _read_regular(path)
+        if data is None:
             return None
         header, body, mac = self._header(key, tokens), data[:-MAC_BYTES], data[-MAC_BYTES:]
         if len(body) <= len(header) or not body.startswith(header) or not hmac.compare_digest(mac, self._mac(body)):
@@ -133,8 +133,8 @@ class StateStore:
 
     def recurring(self, plan: PromptPlan) -> int:
         """The prefix of `plan` (at least RECURRING_MIN tokens) worth keeping, judged over the indexed prompts
-        of this and earlier runs: the longest that at least half as many of them share as share its
-        shortest. That is a fixed part, such as the translation examples, which every translation prompt
+        of this and earlier runs: the longest that at least half as many of them share as share its shortest
+        shared prefix. That is a fixed part, such as the translation examples, which every translation prompt
         has; not a sentence's own text, which a rerun of the same article shares with only that sentence's
         first attempt and retries. Then `plan`'s own prefixes are counted in."""
         keys = [(start, plan.key(start).hex()[:32]) for start in plan.starts if RECURRING_MIN <= start < len(plan.ids)]
@@ -152,15 +152,24 @@ class StateStore:
         return max((start for start, count in shared if 2 * count >= most), default=0)
 
     def _read_index(self) -> dict[str, int]:
-        path = self.directory / "index.json"
+        data = _read_regular(self.directory / "index.json", INDEX_MAX_BYTES)
         try:
-            if path.stat().st_size > INDEX_MAX_BYTES:
-                return {}
-            index = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            index = json.loads(data or b"{}")
+        except ValueError:
             return {}
         valid = isinstance(index, dict) and all(isinstance(count, int) for count in index.values())
         return index if valid else {}
+
+
+def _read_regular(path: Path, limit: int | None = None) -> bytes | None:
+    """The bytes of `path` if it is a regular file (not a link to /dev/zero or a FIFO) of at most `limit`."""
+    try:
+        status = os.lstat(path)
+        if stat.S_ISREG(status.st_mode) and (limit is None or status.st_size <= limit):
+            return path.read_bytes()
+    except OSError:
+        pass
+    return None
 
 
 def _used(path: Path) -> float:
