@@ -11,19 +11,39 @@ from pathlib import Path
 from typing import Iterator
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` (UTF-8) to `path` with the usual permissions (umask), fsynced before the rename."""
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write `data` (text as UTF-8) to `path` with the usual permissions (umask), fsynced before the rename."""
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(handle, 0o666 & ~_umask())  # mkstemp makes 0600; shared outputs follow the umask
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
+        _write_synced(handle, data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def create_private(path: Path, data: bytes) -> bool:
+    """Create `path` holding `data`, readable and writable by its owner only (0600), unless it exists:
+    then it is left alone and the answer is False. The file appears whole (a hard link to a fsynced
+    temporary), and of two processes creating it at once exactly one wins."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        _write_synced(handle, data)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        Path(temp).unlink(missing_ok=True)
+
+
+def _write_synced(handle: int, data: bytes) -> None:
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 @contextmanager

@@ -1,6 +1,8 @@
 """The on-disk result cache: reruns are instant and an interrupted batch resumes where it stopped.
 
 Values are stored as JSON text, never pickles, so a cache directory copied from elsewhere cannot run code.
+(llama.cpp prompt states, native bytes, sit beside it and reach llama.cpp only when their MAC under the
+user's key verifies: models/llama_cpp_states.py.)
 diskcache (SQLite underneath) makes concurrent processes on one directory safe. The cache is an accelerator,
 never a reason to crash or to return a wrong result, and never a danger to other files:
 - a run whose cache cannot be used (not a directory, read-only, unwritable, corrupt, disk full) warns once

@@ -104,7 +104,8 @@ class Worker:
             specs = {role: _materialize(shipment) for role, shipment in shipments.items()}
             self.config = config.model_copy(update={
                 "mt_model": specs.get("mt", config.mt_model), "llm": specs.get("llm", config.llm),
-                # The worker's own scratch dir, for the fingerprint memo only: results go to the driver.
+                # The worker's own scratch dir, for the fingerprint memo and llama.cpp prompt states only:
+                # results go to the driver.
                 "cache_dir": Path(tempfile.gettempdir()) / "summarizer-ray-worker",
             })
             self.runtime = Runtime(self.config, warn=self.warnings.append, cache=CarriedCache({}))

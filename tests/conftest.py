@@ -7,6 +7,15 @@ import pytest
 from summarizer.models import tiny
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_config_home(tmp_path_factory):
+    """Never the user's ~/.config (the llama.cpp state key lives there), from the first fixture on: module
+    fixtures load models before the per-test environment below is set."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):
     """Every test gets its own cache dir and a Hugging Face hub that is offline and empty."""

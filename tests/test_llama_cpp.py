@@ -31,10 +31,15 @@ def conversation(text: str, system: str = "Translate to English.") -> list[dict[
     return [{"role": "system", "content": system}, {"role": "user", "content": text}]
 
 
+def load(gguf, cache_dir, use_cache=True):
+    config = Config(task="summarize", cache_dir=cache_dir, threads=1, use_cache=use_cache)
+    return load_chat_model(resolve_model(str(gguf), "summary", config), config)
+
+
 @pytest.fixture(scope="module")
 def model(tiny_gguf_long_path, tmp_path_factory):
-    config = Config(task="summarize", cache_dir=tmp_path_factory.mktemp("llama-cache"), threads=1)
-    chat = load_chat_model(resolve_model(str(tiny_gguf_long_path), "summary", config), config)
+    """Persistence off: these tests are about reuse within a process (the states on disk have their own)."""
+    chat = load(tiny_gguf_long_path, tmp_path_factory.mktemp("llama-cache"), use_cache=False)
     assert chat.backend == "llama.cpp"
     return chat
 
@@ -216,3 +221,188 @@ def test_forced_lengths_block_the_end_of_generation(model, monkeypatch):
     model.generate(conversations, DecodeOptions(max_new_tokens=forced, min_new_tokens=forced))
     # llama-cpp-python may add one token to finish a UTF-8 character; none ends before the bound
     assert all(why == "length" and tokens >= forced for tokens, why in replies), replies
+
+
+# --------------------------------------------------------------------------- prompt states on disk
+
+TRANSLATE = "Terjemahkan berita ke bahasa Inggris dengan setia dan lengkap. " * 12
+SUMMARISE = "Ringkas artikel berikut menjadi JSON yang berisi fakta-fakta utama. " * 12
+ARTICLES = ("Hujan deras di Jakarta", "Pasar buka pagi di Bandung", "Harga beras naik di Medan")
+
+
+def single_article_run(article: str, retries: bool = False) -> list[list[dict[str, str]]]:
+    """A `summarize` of one article in miniature: its sentences translated (with `retries`, each again with
+    a hint, as the fidelity repair does), then the article summarised."""
+    sentences = [f"{article}, kalimat nomor {n} yang cukup panjang untuk beberapa token. " * (4 if retries else 1)
+                 for n in range(3)]
+    retried = [sentence + "Petunjuk: angka." for sentence in sentences] if retries else []
+    return ([conversation(sentence, system=TRANSLATE) for sentence in [*sentences, *retried]]
+            + [conversation(f"Ringkasan: {article}.", system=SUMMARISE)])
+
+
+def run_counting(chat, calls, monkeypatch) -> tuple[list[str], list[int]]:
+    """Each call's reply and how many prompt tokens llama.cpp evaluated for it."""
+    counts: list[int] = []
+    evaluate, eval_tokens = chat._prompts.evaluate, chat.llm.eval
+
+    def counting(plan):
+        evaluated: list[int] = []
+        monkeypatch.setattr(chat.llm, "eval", lambda tokens: evaluated.append(len(tokens)) or eval_tokens(tokens))
+        evaluate(plan)
+        monkeypatch.setattr(chat.llm, "eval", eval_tokens)
+        counts.append(sum(evaluated))
+
+    monkeypatch.setattr(chat._prompts, "evaluate", counting)
+    return [chat.generate([messages], SHORT)[0] for messages in calls], counts
+
+
+def from_scratch(model, calls) -> list[str]:
+    """The replies with nothing reused (the module's model has persistence off)."""
+    replies = []
+    for messages in calls:
+        model._prompts.forget()
+        replies.append(model.generate([messages], SHORT)[0])
+    return replies
+
+
+def fixed_tokens(chat, system: str) -> int:
+    return len(chat._prompt(conversation("", system=system)).ids)
+
+
+def test_later_runs_restore_saved_prompt_states_and_replies_do_not_change(model, tiny_gguf_long_path, tmp_path,
+                                                                          monkeypatch):
+    """Run 1 saves the translation examples (they recur within it) and indexes the summary instructions;
+    run 2 restores the examples and saves the instructions, which recur across runs; run 3 restores both.
+    Each run is a new model instance, as a new process would be, and every reply is the from-scratch one."""
+    cache = tmp_path / "cache"
+    costs = []
+    for article in ARTICLES:
+        calls = single_article_run(article)
+        replies, counts = run_counting(load(tiny_gguf_long_path, cache), calls, monkeypatch)
+        assert replies == from_scratch(model, calls)
+        costs.append(counts)
+    prompts = [[len(model._prompt(messages).ids) for messages in single_article_run(article)] for article in ARTICLES]
+    translation, summary = fixed_tokens(model, TRANSLATE), fixed_tokens(model, SUMMARISE)
+    assert costs[0][0] == prompts[0][0] and costs[0][3] > prompts[0][3] - 32, costs  # nothing to restore yet
+    assert costs[1][0] < prompts[1][0] - translation + 32 and costs[1][3] > prompts[1][3] - 32, costs
+    assert costs[2][0] < prompts[2][0] - translation + 32 and costs[2][3] < prompts[2][3] - summary + 32, costs
+    assert len(list((cache / "llama-states").glob("*/*.state"))) == 2
+
+
+@pytest.mark.parametrize("spoil", ["flipped byte", "truncated", "another user's key", "links to /dev/zero"])
+def test_state_files_that_do_not_verify_never_reach_llama_cpp(spoil, model, tiny_gguf_long_path, tmp_path,
+                                                               monkeypatch):
+    """A cache dir copied from elsewhere cannot feed llama.cpp: a file that fails its MAC is recomputed
+    (same replies), llama.cpp is only given states it produced or that verified, and the file is replaced
+    by a good one."""
+    import llama_cpp
+
+    from summarizer.models.llama_cpp_states import StateStore
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-a"))
+    calls = single_article_run(ARTICLES[0])
+    run_counting(load(tiny_gguf_long_path, cache), calls, monkeypatch)
+    [state_file] = (cache / "llama-states").glob("*/*.state")
+    spoilt = state_file.read_bytes()
+    if spoil == "flipped byte":
+        spoilt = spoilt[:len(spoilt) // 2] + bytes([spoilt[len(spoilt) // 2] ^ 1]) + spoilt[len(spoilt) // 2 + 1:]
+    elif spoil == "truncated":
+        spoilt = spoilt[:-1000]
+    elif spoil == "another user's key":
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-b"))
+    state_file.write_bytes(spoilt)
+    if spoil == "links to /dev/zero":  # endless: never read
+        for path in (state_file, state_file.parent / "index.json"):
+            path.unlink()
+            path.symlink_to("/dev/zero")
+
+    produced, verified, given = [], [], []
+    get_data, set_data, store_load = (llama_cpp.llama_state_seq_get_data, llama_cpp.llama_state_seq_set_data,
+                                      StateStore.load)
+
+    def recording_get(context, buffer, size, sequence):
+        written = get_data(context, buffer, size, sequence)
+        produced.append(bytes(buffer)[:written])
+        return written
+
+    def recording_set(context, buffer, size, sequence):
+        given.append(bytes(buffer)[:size])
+        return set_data(context, buffer, size, sequence)
+
+    def recording_load(self, key, tokens):
+        state = store_load(self, key, tokens)
+        verified.append(state)
+        return state
+
+    monkeypatch.setattr(llama_cpp, "llama_state_seq_get_data", recording_get)
+    monkeypatch.setattr(llama_cpp, "llama_state_seq_set_data", recording_set)
+    monkeypatch.setattr(StateStore, "load", recording_load)
+    chat = load(tiny_gguf_long_path, cache)
+    replies, counts = run_counting(chat, calls, monkeypatch)
+    assert replies == from_scratch(model, calls)
+    assert counts[0] == len(model._prompt(calls[0]).ids)  # the spoilt file was not used
+    assert verified and not any(verified) and all(state in produced for state in given), (len(given), len(produced))
+    assert chat._prompts.store.load(bytes.fromhex(state_file.stem), counts[0] - counts[1]) is not None  # replaced
+
+
+def test_a_rerun_of_the_same_article_saves_no_sentence_prefixes(model, tiny_gguf_long_path, tmp_path, monkeypatch):
+    """With --refresh every translation prompt comes back whole, and a retried sentence's text was shared by
+    two prompts of the first run: only the fixed parts count, so sentences do not crowd the files out."""
+    cache = tmp_path / "cache"
+    calls = single_article_run(ARTICLES[0], retries=True)
+    for run in range(2):
+        replies, counts = run_counting(load(tiny_gguf_long_path, cache), calls, monkeypatch)
+        assert replies == from_scratch(model, calls)
+    headers = [json.loads(path.read_bytes().split(b"\n", 1)[0]) for path in (cache / "llama-states").glob("*/*.state")]
+    examples = model._prompt(calls[0]).shared(model._prompt(calls[1]))
+    summary = model._prompt(calls[-1])
+    # the examples, and the whole summary prompt (of one article: nothing shows where its fixed part ends)
+    assert sorted(header["tokens"] for header in headers) == [examples, summary.shared(summary)]
+    assert counts[0] < len(model._prompt(calls[0]).ids) - fixed_tokens(model, TRANSLATE) + 32, counts
+
+
+def test_no_cache_writes_no_states_and_no_key(tiny_gguf_long_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    chat = load(tiny_gguf_long_path, tmp_path / "cache", use_cache=False)
+    chat.generate(single_article_run(ARTICLES[0]), SHORT)
+    assert chat._prompts.store is None
+    assert not (tmp_path / "cache").exists() and not (tmp_path / "config").exists()
+
+
+def test_states_on_disk_are_bounded_per_model(tiny_gguf_long_path, tmp_path, monkeypatch):
+    """The least recently used state file goes first; restoring one counts as a use."""
+    from summarizer.models import llama_cpp_states
+
+    monkeypatch.setattr(llama_cpp_states, "STORED_PREFIXES", 2)
+    cache = tmp_path / "cache"
+    chat = load(tiny_gguf_long_path, cache)
+    names = []
+    for number in range(3):  # three fixed parts, each recurring once
+        system = f"Instruksi nomor {number} untuk model ini, diulang supaya panjang. " * 12
+        chat.generate([conversation("Kalimat pertama.", system=system), conversation("Kalimat kedua.", system=system)],
+                      SHORT)
+        names.append({path.name for path in (cache / "llama-states").glob("*/*.state")})
+    assert [len(found) for found in names] == [1, 2, 2]
+    assert names[0] <= names[1] and not names[0] & names[2]
+
+
+def test_the_state_key_is_private_and_an_unusable_key_turns_persistence_off(tiny_gguf_long_path, tmp_path,
+                                                                             monkeypatch):
+    from summarizer.models.llama_cpp_states import user_key
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    key = user_key()
+    path = tmp_path / "config" / "summarizer" / "state.key"
+    assert key and len(key) == 32 and path.stat().st_mode & 0o777 == 0o600 and user_key() == key
+    path.chmod(0o644)  # others could read it, so they could sign states
+    assert user_key() is None
+    chat = load(tiny_gguf_long_path, tmp_path / "cache")
+    assert chat._prompts.store is None and chat.generate(single_article_run(ARTICLES[0])[:1], SHORT)
+
+
+def test_an_unwritable_cache_only_costs_the_speed_up(model, tiny_gguf_long_path, tmp_path):
+    cache = tmp_path / "not-a-directory"
+    cache.write_text("a file where the cache should be")
+    calls = single_article_run(ARTICLES[0])
+    assert load(tiny_gguf_long_path, cache).generate(calls, SHORT) == from_scratch(model, calls)

@@ -12,7 +12,8 @@ candidates of Qwen's vocabulary at every step, which more than doubled the time 
 same greedy choice: when the best token is allowed, it is also the best allowed token.
 
 Prompts are evaluated by llama_cpp_prompts.PrefixReuse, which skips the prefixes earlier prompts already
-computed (the translation examples, the summary instructions) without changing any output.
+computed (the translation examples, the summary instructions) without changing any output; with the cache
+on, it also restores those that earlier runs saved (llama_cpp_states.py, authenticated files).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from summarizer.models.base import ChatModel, Conversation, DecodeOptions, Resol
 from summarizer.models.chat_template import render_segments
 from summarizer.models.gbnf import schema_to_gbnf
 from summarizer.models.llama_cpp_prompts import PrefixReuse, PromptPlan
+from summarizer.models.llama_cpp_states import StateStore
 from summarizer.models.loading import load_errors
 
 # KV-cache size when the model allows more. A summary call holds the prompt, one chunk of article and the
@@ -44,7 +46,7 @@ class LlamaCppChatModel(ChatModel):
 
     backend = "llama.cpp"
 
-    def __init__(self, resolved: ResolvedModel, llm: Any):
+    def __init__(self, resolved: ResolvedModel, llm: Any, states: StateStore | None = None):
         template = llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise ModelLoadError(
@@ -55,7 +57,7 @@ class LlamaCppChatModel(ChatModel):
         self.llm = llm
         self.context_length = int(llm.n_ctx())
         self._template = _compile_template(template)
-        self._prompts = PrefixReuse(llm)
+        self._prompts = PrefixReuse(llm, states)
         self._special_text = {
             "bos_token": _token_text(llm, llm.token_bos()),
             "eos_token": _token_text(llm, llm.token_eos()),
@@ -87,7 +89,8 @@ class LlamaCppChatModel(ChatModel):
         trained = int(llm.metadata.get(f"{llm.metadata.get('general.architecture')}.context_length") or 0)
         if trained and llm.n_ctx() > trained:  # never past what the model was trained on
             llm = open_with(trained)
-        return cls(resolved, llm)
+        states = StateStore.open(config.cache_dir, resolved.fingerprint, llm) if config.use_cache else None
+        return cls(resolved, llm, states)
 
     # ------------------------------------------------------------------ tokens
 

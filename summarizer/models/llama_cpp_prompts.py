@@ -21,6 +21,9 @@ Reused prefixes come from two places:
   RECENT_PROMPTS), that shared prefix recurs (`PrefixReuse._recurring` says which one is kept). Its KV
   state is copied out of llama.cpp (about 12 KB per token for Qwen2.5-0.5B; a 600-token prefix takes ~1 ms
   to copy back) and kept. At most SAVED_PREFIXES are kept; the least recently used goes first.
+- a StateStore (llama_cpp_states.py), when the cache is on: saved states are also written to disk, where
+  later runs restore them, and a prefix that prompts of earlier runs shared also counts as recurring
+  (`StateStore.recurring`).
 """
 
 from __future__ import annotations
@@ -29,9 +32,12 @@ import ctypes
 import hashlib
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from summarizer.models.llama_cpp_states import StateStore
 
 # Small enough that little of a shared prefix is lost at its last chunk start; prefill is no faster in bigger batches.
 CHUNK = 32
@@ -86,10 +92,12 @@ class PromptPlan:
 
 
 class PrefixReuse:
-    """Evaluates prompts in a llama-cpp-python `Llama` (sequence 0), reusing the live and saved prefixes."""
+    """Evaluates prompts in a llama-cpp-python `Llama` (sequence 0), reusing the live and saved prefixes;
+    with a `store`, also those saved by earlier runs."""
 
-    def __init__(self, llm: Any):
+    def __init__(self, llm: Any, store: "StateStore | None" = None):
         self.llm = llm
+        self.store = store
         self._live: PromptPlan | None = None
         self._recent: deque[PromptPlan] = deque(maxlen=RECENT_PROMPTS)
         self._saved: OrderedDict[bytes, bytes] = OrderedDict()  # PromptPlan.key -> llama.cpp sequence state
@@ -101,6 +109,8 @@ class PrefixReuse:
         if restored is not None:
             start = restored
         recurring = self._recurring(plan)
+        if self.store is not None:
+            recurring = max(recurring, self.store.recurring(plan))
         self.llm.n_tokens = start
         self.llm._ctx.kv_cache_seq_rm(-1, start, -1)
         for begin, end in plan.chunks(start):
@@ -127,14 +137,18 @@ class PrefixReuse:
         self._saved.clear()
 
     def _restore_longest_saved(self, plan: PromptPlan, longer_than: int) -> int | None:
-        """Load the longest saved prefix of `plan` longer than `longer_than` and return its length; None
-        when there is none, 0 when llama.cpp refused it (the KV cache is then empty)."""
+        """Load the longest saved prefix of `plan` longer than `longer_than` (in memory, else verified on disk)
+        and return its length; None when there is none, 0 when llama.cpp refused it (the KV cache is then
+        empty)."""
         import llama_cpp
 
         for length in sorted((s for s in plan.starts if longer_than < s < len(plan.ids)), reverse=True):
             key = plan.key(length)
             if key not in self._saved:
-                continue
+                state = self.store.load(key, length) if self.store is not None else None
+                if state is None:
+                    continue
+                self._keep(key, state)
             self._saved.move_to_end(key)
             state = self._saved[key]
             self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
@@ -160,6 +174,11 @@ class PrefixReuse:
         buffer = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(context, buffer, size, 0)
         if written:
-            self._saved[key] = ctypes.string_at(buffer, written)
-            while len(self._saved) > SAVED_PREFIXES:
-                self._saved.popitem(last=False)
+            self._keep(key, ctypes.string_at(buffer, written))
+            if self.store is not None:
+                self.store.save(key, length, self._saved[key])
+
+    def _keep(self, key: bytes, state: bytes) -> None:
+        self._saved[key] = state
+        while len(self._saved) > SAVED_PREFIXES:
+            self._saved.popitem(last=False)
