@@ -407,6 +407,31 @@ def test_generate_json_rows_follow_their_own_schemas_in_one_batch(tiny_qwen2_dir
     assert replies == [chat.generate_json([c], [s], 64)[0] for c, s in zip(conversations, schemas)]
 
 
+def test_constrained_decoding_masks_only_when_the_grammar_refuses_the_greedy_token(tiny_qwen2_dir, config,
+                                                                                   monkeypatch):
+    """Checking the greedy token first gives the replies that masking every step gives, with few masks."""
+    from summarizer.models import transformers_chat
+    from summarizer.models.llm_translator import line_grammar
+
+    chat = load_chat_model(resolve_model(str(tiny_qwen2_dir), "summary", config), config)
+    conversations = [conversation("Sekitar 40.000 warga mengungsi."), conversation("Harga naik 2,5 persen.")]
+    grammars = [line_grammar(["40,000"], 30), line_grammar(["2.5%", "Rp 9"], 20)]
+    processors = []
+    real = transformers_chat._BatchGrammarProcessor
+
+    def recorded(*args):
+        processors.append(real(*args))
+        return processors[-1]
+
+    monkeypatch.setattr(transformers_chat, "_BatchGrammarProcessor", recorded)
+    replies = chat.generate_grammar(conversations, grammars, 120)
+    assert "40,000" in replies[0] and "2.5%" in replies[1] and "Rp 9" in replies[1]
+    monkeypatch.setattr(real, "_allows", staticmethod(lambda matcher, token: False))
+    assert chat.generate_grammar(conversations, grammars, 120) == replies
+    checked_first, masked_always = processors
+    assert checked_first.masked_steps < masked_always.masked_steps / 2
+
+
 def test_gguf_loads_chats_like_its_source_and_caches_the_dequantised_model(tiny_gguf_path, tiny_qwen2_dir, monkeypatch):
     import transformers
 

@@ -236,9 +236,14 @@ def _stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
 class _BatchGrammarProcessor:
     """A transformers logits processor holding one xgrammar matcher per batch row.
 
-    Each step it feeds every live row's last token to that row's matcher, then masks each row's logits
-    to the tokens its grammar allows. A row whose matcher has accepted a stop token is finished;
-    `generate` pads it from then on, so its mask is left open."""
+    Each step it feeds every live row's last token to that row's matcher. Then, per row, it checks the
+    greedy token first: when the grammar accepts it (rolled back at once), the row is left unmasked, and
+    greedy picks that token, which is also the best one the grammar allows. Only when the grammar refuses
+    it is the row masked to the allowed tokens. Filling that mask walks the grammar over the whole
+    vocabulary (~37 ms a row for a summary schema and Qwen's 152k tokens, on one core), so doing it only on
+    refusals makes constrained decoding cost about what free decoding does; llama_cpp_chat.py does the
+    same. A row whose matcher has accepted a stop token is finished; `generate` pads it from then on, so
+    its mask is left open."""
 
     def __init__(self, grammars: Sequence[Any], vocab_size: int):
         import xgrammar
@@ -247,6 +252,7 @@ class _BatchGrammarProcessor:
         self.matchers = [xgrammar.GrammarMatcher(grammar) for grammar in grammars]
         self.bitmask = xgrammar.allocate_token_bitmask(len(self.matchers), vocab_size)
         self.started = False
+        self.masked_steps = 0  # rows masked over the whole vocabulary (the greedy token was refused)
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         if self.started:
@@ -254,13 +260,22 @@ class _BatchGrammarProcessor:
                 if not matcher.is_terminated():
                     matcher.accept_token(int(input_ids[row, -1]))
         self.started = True
-        for row, matcher in enumerate(self.matchers):
-            if matcher.is_terminated():
-                self.bitmask[row].fill_(-1)  # all bits set: any token (generate pads the row anyway)
-            else:
+        refused = []
+        for row, (matcher, best) in enumerate(zip(self.matchers, scores.argmax(dim=-1).tolist())):
+            if not matcher.is_terminated() and not self._allows(matcher, best):
                 matcher.fill_next_token_bitmask(self.bitmask, row)
-        self.xgrammar.apply_token_bitmask_inplace(scores, self.bitmask.to(scores.device))
+                refused.append(row)
+        if refused:
+            self.masked_steps += len(refused)
+            self.xgrammar.apply_token_bitmask_inplace(scores, self.bitmask.to(scores.device), indices=refused)
         return scores
+
+    @staticmethod
+    def _allows(matcher: Any, token: int) -> bool:
+        if not matcher.accept_token(token):
+            return False
+        matcher.rollback(1)
+        return True
 
 
 # --------------------------------------------------------------------------- loading
