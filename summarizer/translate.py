@@ -14,7 +14,7 @@ The backend (models/) only turns one batch into text. This engine owns what make
   a length outlier, a time word lost) is translated once more, with a hint listing what to keep for an LLM
   or with beam search for a seq2seq model, and the candidate with fewer problems is kept ("repaired:...");
   an LLM translation that still loses a number gets one last candidate, decoded under a grammar that
-  makes it contain the source's numbers as English writes them;
+  allows digits only in the source's numbers as English writes them (a wrong magnitude is corrected);
 - every sentence result is cached, so only cache misses ever reach (or load) a model.
 """
 
@@ -28,6 +28,7 @@ from typing import Callable, Sequence
 
 from summarizer import fidelity
 from summarizer.cache import ResultCache, cache_key
+from summarizer.dates import dates_in_indonesian
 from summarizer.models.base import DecodeOptions, Translator
 
 # Bump when the engine's policy (splitting, bounds, retries) changes: cached sentences then stop matching.
@@ -36,7 +37,7 @@ from summarizer.models.base import DecodeOptions, Translator
 # 4: both of the above.
 # 5: a fragment (far shorter than the source, e.g. the retry's hint list echoed back) is degenerate, and a
 #    degenerate candidate never replaces a usable one.
-# 6: an LLM translation that still loses a number after its retry gets a try constrained to contain it.
+# 6: an LLM translation that still loses a number after its retry gets a try constrained to the right digits.
 ENGINE_VERSION = "6"
 
 # Segments longer than this are split at clause boundaries. MarianMT's hard limit is 512 tokens, but
@@ -60,6 +61,9 @@ REPAIR_BEAMS = 4
 # Human English is at least 0.547x the Indonesian length on FLORES-200 devtest (fidelity.LENGTH_RATIO_BAND), so
 # 0.35 never hits a real translation.
 FRAGMENT_RATIO = 0.35
+# A number retry (`_force_numbers`) longer than this times the output it would replace has tacked the
+# number on (the 0.5B GGUF appended "The company will pay £11 million." to a sentence that had dropped it).
+NUMBER_RETRY_GROWTH = 1.15
 FRAGMENT_MIN_CHARS = 60
 
 # Instruction LLMs sometimes talk about the task instead of (or besides) doing it: "The English
@@ -218,30 +222,41 @@ class TranslationEngine:
     def _repair(self, sources: list[str], contexts: list[str | None], outputs: list[str],
                 reasons: dict[int, str | None]) -> dict[int, list[str]]:
         """Translate once more every segment the fidelity checks fault; keep the candidate with fewer
-        problems. An LLM translator then gets one more try at each segment that still loses a number,
-        decoded under a grammar that makes the reply contain the source's numbers as English writes them
-        (lexically constrained decoding), again kept only when it has fewer problems. Updates
-        `outputs`/`reasons` in place; returns, per repaired segment, the codes it fixed."""
+        problems; then `_force_numbers`. Updates `outputs`/`reasons` in place; returns, per repaired
+        segment, the codes it fixed."""
         problems = {k: _problems(source, outputs[k], reasons.get(k)) for k, source in enumerate(sources)}
         todo = [k for k, found in problems.items() if found]
         if not todo:
             return {}
         first = dict(problems)
-        hinted = getattr(self.translator, "supports_hints", False)
-        if hinted:
+        if getattr(self.translator, "supports_hints", False):
             options, hints = DecodeOptions(num_beams=self.beams), [fidelity.repair_hint(sources[k]) for k in todo]
         else:
             options, hints = DecodeOptions(num_beams=max(REPAIR_BEAMS, self.beams)), None
         candidates = self._generate([sources[k] for k in todo], [contexts[k] for k in todo], options, hints)
         self._keep_better(todo, candidates, hints, sources, outputs, reasons, problems)
         if getattr(self.translator, "supports_required", False):
-            todo = [k for k in todo if fidelity.NUMBER_LOSS & set(problems[k]) and fidelity.kept_numbers(sources[k])]
-            hints = [fidelity.repair_hint(sources[k]) for k in todo]
-            candidates = self._generate([sources[k] for k in todo], [contexts[k] for k in todo], options, hints,
-                                        [fidelity.kept_numbers(sources[k]) for k in todo])
-            self._keep_better(todo, candidates, hints, sources, outputs, reasons, problems)
+            self._force_numbers(todo, sources, contexts, outputs, reasons, problems)
         return {k: sorted(set(first[k]) - set(found)) or sorted(set(first[k]))
                 for k, found in problems.items() if found != first[k]}
+
+    def _force_numbers(self, todo: list[int], sources: list[str], contexts: list[str | None], outputs: list[str],
+                       reasons: dict[int, str | None], problems: dict[int, list[str]]) -> None:
+        """One more try for each segment that still loses a number, under a grammar that allows digits only
+        inside the source's numbers as English writes them (`fidelity.kept_numbers`): "£11juta" that came
+        out "£11 billion" is made "£11 million". A model that left a number out can only be made to add it
+        somewhere, typically tacked on at the end; such a candidate (longer than NUMBER_RETRY_GROWTH times
+        the current output) is never kept, nor one that fails more checks. Sentences with a dated date are
+        left alone: its day and year are digits the grammar would forbid."""
+        todo = [k for k in todo if fidelity.NUMBER_LOSS & set(problems[k]) and fidelity.kept_numbers(sources[k])
+                and not any(d.day or d.year for d in dates_in_indonesian(sources[k]))]
+        candidates = self._generate([sources[k] for k in todo], [contexts[k] for k in todo],
+                                    DecodeOptions(num_beams=self.beams), None,
+                                    [fidelity.kept_numbers(sources[k]) for k in todo])
+        grown = [k for k, text in zip(todo, candidates) if len(text) > NUMBER_RETRY_GROWTH * len(outputs[k])]
+        self._keep_better([k for k in todo if k not in grown],
+                          [text for k, text in zip(todo, candidates) if k not in grown],
+                          None, sources, outputs, reasons, problems)
 
     def _keep_better(self, todo: list[int], candidates: list[str], hints: list[str | None] | None,
                      sources: list[str], outputs: list[str], reasons: dict[int, str | None],

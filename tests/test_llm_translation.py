@@ -136,32 +136,50 @@ def test_a_sentence_that_fails_a_check_is_retried_with_a_hint(tmp_path):
     assert any("'next month'" in c[-1]["content"] for c in hinted)
 
 
-def test_a_number_lost_twice_gets_a_retry_constrained_to_contain_it(tmp_path):
-    """The plain and the hinted reply both drop "Rp 25 triliun"; the third try is decoded under a grammar
-    that requires "Rp 25 trillion", and it is kept because it fails fewer checks."""
-    sentence_id = "Subsidi itu bernilai Rp 25 triliun dan akan cair bulan depan."
-
-    def reply(user: str) -> str:
-        if "Rp 25" not in user:
-            return "A translated sentence."
-        return "The subsidy will be paid next month." if len(chat.grammars) == 0 else \
-            "The subsidy, worth Rp 25 trillion, will be paid next month."
-
-    chat = ScriptedChat(reply)
+def _scripted_run(chat: ScriptedChat, tmp_path, text: str) -> Any:
     config = Config(mt_model="scripted-llm", cache_dir=tmp_path / "cache")
     runtime = Runtime(config)
     runtime.__dict__["resolved_mt"] = chat.resolved
     runtime.models._chat[chat.resolved.fingerprint] = chat
     try:
-        record = process_article(InputDocument("a.txt", None, f"Judul\n\n{sentence_id}\n".encode()), config, runtime)
+        return process_article(InputDocument("a.txt", None, f"Judul\n\n{text}\n".encode()), config, runtime)
     finally:
         runtime.close()
+
+
+NUMBER_SOURCE = "Subsidi itu bernilai Rp 25 triliun dan akan cair bulan depan."
+
+
+@pytest.mark.parametrize("constrained, kept", [
+    ("The subsidy, worth Rp 25 trillion, will be paid next month.", True),  # the magnitude corrected
+    ("The subsidy, worth Rp 25 billion, will be paid next month. It is Rp 25 trillion.", False),  # tacked on
+])
+def test_a_number_lost_twice_gets_a_retry_that_allows_only_its_digits(tmp_path, constrained, kept):
+    """The plain and the hinted reply both write "Rp 25 billion" for "Rp 25 triliun"; the third try is
+    decoded under a grammar that allows only "Rp 25 trillion" as digits. It is kept when it corrects the
+    sentence, not when it tacks the number on."""
+    wrong = "The subsidy, worth Rp 25 billion, will be paid next month."
+
+    def reply(user: str) -> str:
+        if "Rp 25" not in user:
+            return "A translated sentence."
+        return constrained if chat.grammars else wrong
+
+    chat = ScriptedChat(reply)
+    record = _scripted_run(chat, tmp_path, NUMBER_SOURCE)
     sentence = next(s for s in record.sentences if "Rp 25" in s.text)
-    assert sentence.en == "The subsidy, worth Rp 25 trillion, will be paid next month."
-    assert chat.grammars and all('"Rp 25 trillion"' in grammar for grammar in chat.grammars)
+    assert chat.grammars and all('"Rp 25 trillion"' in grammar and "[^\\n0-9]" in grammar for grammar in chat.grammars)
+    assert sentence.en == (constrained if kept else wrong)
     repaired = [w.message for w in record.warnings if w.code == "repaired" and w.sentence == sentence.id]
-    assert repaired and "number-missing" in repaired[0]
-    assert not any(w.code == "number-missing" and w.sentence == sentence.id for w in record.warnings)
+    lost = [w.code for w in record.warnings if w.code in ("number-format", "number-missing") and w.sentence == sentence.id]
+    assert (bool(repaired), bool(lost)) == (kept, not kept)
+
+
+def test_a_sentence_with_a_date_gets_no_number_retry(tmp_path):
+    """Its day and year are digits a grammar that allows only the number's digits would forbid."""
+    chat = ScriptedChat(lambda user: "The subsidy, worth Rp 25 billion, was paid on 5 March 2024.")
+    _scripted_run(chat, tmp_path, "Subsidi Rp 25 triliun cair pada 5 Maret 2024.")
+    assert chat.grammars == []
 
 
 @pytest.mark.parametrize("backend", ["transformers", "llama.cpp"])

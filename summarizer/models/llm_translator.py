@@ -185,7 +185,8 @@ class LLMTranslator(Translator):
     ) -> list[str]:
         """One chat call for the batch; blank inputs give "" without reaching the model. Replies are
         cleaned to one line of English (`clean_reply`). With `required`, reply i is decoded under
-        `line_grammar(required[i], ...)`, so it contains those texts (the numbers a retry must keep)."""
+        `line_grammar(required[i], ...)`: it contains those texts (the numbers a retry must keep) and no
+        other digits."""
         contexts = list(contexts) if contexts is not None else [None] * len(texts)
         hints = list(hints) if hints is not None else [None] * len(texts)
         outputs = ["" for _ in texts]
@@ -206,10 +207,11 @@ class LLMTranslator(Translator):
 
 def line_grammar(required: Sequence[str], gap: int) -> str:
     """A GBNF grammar (llama.cpp's notation, which xgrammar reads too) for one line that contains each of
-    `required`, in any order when there are at most ANY_ORDER_MAX of them, else in the given one, with at
-    most `gap` characters before, between and after them. The bound keeps the constraint satisfiable in a
-    known length: a model that never wants to write a number is made to after `gap` characters."""
-    free = f"[^\\n]{{0,{gap}}}"
+    `required` and no other digits, the texts in any order when there are at most ANY_ORDER_MAX of them,
+    else in the given one, with at most `gap` characters before, between and after them. Digits elsewhere
+    are refused, so a number the model writes goes through one of the texts ("£11" can only go on as "11
+    million"); the bound keeps the constraint satisfiable in a known length."""
+    free = f"[^\\n0-9]{{0,{gap}}}"
     texts = list(dict.fromkeys(text for text in required if text))
     orders = itertools.permutations(texts) if len(texts) <= ANY_ORDER_MAX else [texts]
     alternatives = (" ".join([free, *(f"{_literal(text)} {free}" for text in order)]) for order in orders)
