@@ -47,6 +47,11 @@ class ResolvedModel:
     settings: dict[str, Any] = field(default_factory=dict)  # e.g. src_lang/tgt_lang, context_length
 
     @property
+    def directory_name(self) -> str:
+        """The fingerprint as a directory name (per-model caches: dequantised weights, prompt states)."""
+        return "".join(c if c.isalnum() or c in "-._" else "_" for c in self.fingerprint)
+
+    @property
     def display(self) -> str:
         """Short human name for records and messages."""
         name = self.preset or self.location

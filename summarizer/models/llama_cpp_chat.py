@@ -89,7 +89,7 @@ class LlamaCppChatModel(ChatModel):
         trained = int(llm.metadata.get(f"{llm.metadata.get('general.architecture')}.context_length") or 0)
         if trained and llm.n_ctx() > trained:  # never past what the model was trained on
             llm = open_with(trained)
-        states = StateStore.open(config.cache_dir, resolved.fingerprint, llm) if config.use_cache else None
+        states = StateStore.open(config.cache_dir, resolved, llm) if config.use_cache else None
         return cls(resolved, llm, states)
 
     # ------------------------------------------------------------------ tokens

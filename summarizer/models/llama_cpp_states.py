@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.atomic import atomic_write, create_private
+from summarizer.models.base import ResolvedModel
 from summarizer.models.llama_cpp_prompts import RECURRING_MIN, PromptPlan
 
 FORMAT = 1  # bump when the file layout changes: older files then stop matching their header
@@ -73,17 +74,16 @@ class StateStore:
         self._index = self._read_index()
 
     @classmethod
-    def open(cls, cache_dir: Path, fingerprint: str, llm: Any) -> "StateStore | None":
-        """The store for the model `fingerprint` loaded in `llm`; None when there is no user key."""
+    def open(cls, cache_dir: Path, resolved: ResolvedModel, llm: Any) -> "StateStore | None":
+        """The store for the model `resolved` loaded in `llm`; None when there is no user key."""
         import llama_cpp
 
         secret = user_key()
         if secret is None:
             return None
-        identity = {"format": FORMAT, "llama_cpp": llama_cpp.__version__, "model": fingerprint,
+        identity = {"format": FORMAT, "llama_cpp": llama_cpp.__version__, "model": resolved.fingerprint,
                     "build": llama_cpp.llama_print_system_info().decode("utf-8", "replace"), "context": llm.n_ctx()}
-        safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in fingerprint)
-        return cls(Path(cache_dir) / "llama-states" / safe, secret, identity)
+        return cls(Path(cache_dir) / "llama-states" / resolved.directory_name, secret, identity)
 
     # ------------------------------------------------------------------ states
 

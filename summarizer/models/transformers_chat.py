@@ -317,8 +317,7 @@ def _load_gguf(resolved: ResolvedModel, config: Config, dtype: Any) -> tuple[Any
 
 def dequantised_cache_dir(config: Config, resolved: ResolvedModel, dtype_name: str) -> Path:
     """Where a GGUF's dequantised weights live: cache_dir/models/<fingerprint>/<dtype>/."""
-    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in resolved.fingerprint)
-    return Path(config.cache_dir) / "models" / safe / dtype_name
+    return Path(config.cache_dir) / "models" / resolved.directory_name / dtype_name
 
 
 def directory_is_complete(directory: Path) -> bool:
