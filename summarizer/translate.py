@@ -253,10 +253,10 @@ class TranslationEngine:
         candidates = self._generate([sources[k] for k in todo], [contexts[k] for k in todo],
                                     DecodeOptions(num_beams=self.beams), None,
                                     [fidelity.kept_numbers(sources[k]) for k in todo])
-        grown = [k for k, text in zip(todo, candidates) if len(text) > NUMBER_RETRY_GROWTH * len(outputs[k])]
-        self._keep_better([k for k in todo if k not in grown],
-                          [text for k, text in zip(todo, candidates) if k not in grown],
-                          None, sources, outputs, reasons, problems)
+        in_place = [(k, text) for k, text in zip(todo, candidates)
+                    if len(text) <= NUMBER_RETRY_GROWTH * len(outputs[k])]
+        self._keep_better([k for k, _ in in_place], [text for _, text in in_place], None, sources, outputs, reasons,
+                          problems)
 
     def _keep_better(self, todo: list[int], candidates: list[str], hints: list[str | None] | None,
                      sources: list[str], outputs: list[str], reasons: dict[int, str | None],
