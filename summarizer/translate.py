@@ -61,10 +61,10 @@ REPAIR_BEAMS = 4
 # Human English is at least 0.547x the Indonesian length on FLORES-200 devtest (fidelity.LENGTH_RATIO_BAND), so
 # 0.35 never hits a real translation.
 FRAGMENT_RATIO = 0.35
+FRAGMENT_MIN_CHARS = 60
 # A number retry (`_force_numbers`) longer than this times the output it would replace has tacked the
 # number on (the 0.5B GGUF appended "The company will pay £11 million." to a sentence that had dropped it).
 NUMBER_RETRY_GROWTH = 1.15
-FRAGMENT_MIN_CHARS = 60
 
 # Instruction LLMs sometimes talk about the task instead of (or besides) doing it: "The English
 # translation is: ...", "This translation maintains the original meaning...". Such words in the output,
@@ -248,11 +248,11 @@ class TranslationEngine:
         somewhere, typically tacked on at the end; such a candidate (longer than NUMBER_RETRY_GROWTH times
         the current output) is never kept, nor one that fails more checks. Sentences with a dated date are
         left alone: its day and year are digits the grammar would forbid."""
-        todo = [k for k in todo if fidelity.NUMBER_LOSS & set(problems[k]) and fidelity.kept_numbers(sources[k])
-                and not any(d.day or d.year for d in dates_in_indonesian(sources[k]))]
+        required = {k: fidelity.kept_numbers(sources[k]) for k in todo if fidelity.NUMBER_LOSS & set(problems[k])}
+        todo = [k for k, numbers in required.items()
+                if numbers and not any(d.day or d.year for d in dates_in_indonesian(sources[k]))]
         candidates = self._generate([sources[k] for k in todo], [contexts[k] for k in todo],
-                                    DecodeOptions(num_beams=self.beams), None,
-                                    [fidelity.kept_numbers(sources[k]) for k in todo])
+                                    DecodeOptions(num_beams=self.beams), None, [required[k] for k in todo])
         in_place = [(k, text) for k, text in zip(todo, candidates)
                     if len(text) <= NUMBER_RETRY_GROWTH * len(outputs[k])]
         self._keep_better([k for k, _ in in_place], [text for _, text in in_place], None, sources, outputs, reasons,
