@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ctypes
 import json
-import os
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Sequence
@@ -32,6 +31,7 @@ from summarizer.models.chat_template import render_segments
 from summarizer.models.gbnf import schema_to_gbnf
 from summarizer.models.llama_cpp_prompts import PrefixReuse, PromptPlan
 from summarizer.models.llama_cpp_states import StateStore
+from summarizer.models.llama_cpp_threads import govern, idle_cores
 from summarizer.models.loading import load_errors
 
 # KV-cache size when the model allows more. A summary call holds the prompt, one chunk of article and the
@@ -89,6 +89,7 @@ class LlamaCppChatModel(ChatModel):
         trained = int(llm.metadata.get(f"{llm.metadata.get('general.architecture')}.context_length") or 0)
         if trained and llm.n_ctx() > trained:  # never past what the model was trained on
             llm = open_with(trained)
+        govern(llm, threads)
         states = StateStore.open(config.cache_dir, resolved, llm) if config.use_cache else None
         return cls(resolved, llm, states)
 
@@ -226,18 +227,6 @@ class _TokenArray:
 @lru_cache(maxsize=GRAMMAR_CACHE_SIZE)
 def _gbnf(schema_json: str) -> str:
     return schema_to_gbnf(json.loads(schema_json))
-
-
-def idle_cores() -> int:
-    """Cores this process may use that other processes are not already keeping busy (at least 1).
-
-    llama.cpp's worker threads spin at a barrier after every matrix product; when another process holds
-    one of the cores, a thread waiting for its descheduled partner burns the time the partner needs.
-    Measured on 2 shared cores (load ~18): 1 thread decoded 64 tokens at 1.7 tokens/s, while 2 threads
-    had not finished in 300 s. On an idle machine every core is used."""
-    cores = len(os.sched_getaffinity(0))
-    busy = int(os.getloadavg()[0])
-    return max(1, min(cores, cores - busy + 1))
 
 
 def _compile_template(source: str) -> Any:
