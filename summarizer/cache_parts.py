@@ -81,8 +81,9 @@ def states_stats(cache_dir: Path) -> dict[str, Any]:
     for model in _subdirs(Path(cache_dir) / STATES_DIR):
         files = [entry for entry in _entries(model) if _is_state_part(entry.name)]
         sizes = [_lstat(entry) for entry in files]
-        models.append({"model": model.name, "files": sum(1 for entry in files if _STATE.fullmatch(entry.name)),
-                       "bytes": sum(size.st_size for size in sizes),
+        states = sum(1 for entry, size in zip(files, sizes) if _is_state(entry, size))
+        models.append({"model": model.name, "files": states,
+                       "bytes": sum(_file_bytes(size) for size in sizes),
                        "last_used": max((size.st_mtime for size in sizes), default=None)})
     return {"files": sum(m["files"] for m in models), "bytes": sum(m["bytes"] for m in models), "models": models}
 
@@ -106,12 +107,12 @@ def clear_states(cache_dir: Path, unused_since: float | None = None) -> Tally:
     for model in _subdirs(Path(cache_dir) / STATES_DIR):
         for entry in _entries(model):
             if entry.name != STATES_INDEX and _is_state_part(entry.name) and _unused(entry, unused_since):
-                size = _lstat(entry).st_size
+                status = _lstat(entry)
                 _remove(entry)
-                removed.add(Tally(1 if _STATE.fullmatch(entry.name) else 0, size))
+                removed.add(Tally(int(_is_state(entry, status)), _file_bytes(status)))
         index = model / STATES_INDEX
         if not any(_STATE.fullmatch(entry.name) for entry in _entries(model)) and _unused(index, unused_since):
-            removed.bytes += _lstat(index).st_size
+            removed.bytes += _file_bytes(_lstat(index))
             _remove(index)
         _remove_if_empty(model)
     _remove_if_empty(Path(cache_dir) / STATES_DIR)
@@ -145,6 +146,11 @@ def _unused(path: Path, since: float | None) -> bool:
     """Whether `path` exists and was last used before `since` (always, when `since` is None)."""
     status = _lstat(path)
     return status.st_mode != 0 and (since is None or status.st_mtime < since)
+
+
+def _is_state(path: Path, status: os.stat_result) -> bool:
+    """A state file proper (a link named like one is removed but not counted)."""
+    return bool(_STATE.fullmatch(path.name)) and stat.S_ISREG(status.st_mode)
 
 
 def _is_state_part(name: str) -> bool:
@@ -189,9 +195,14 @@ def _tree_bytes(directory: Path) -> int:
         status = _lstat(entry)
         if stat.S_ISDIR(status.st_mode):
             total += _tree_bytes(entry)
-        elif stat.S_ISREG(status.st_mode):
-            total += status.st_size
+        else:
+            total += _file_bytes(status)
     return total
+
+
+def _file_bytes(status: os.stat_result) -> int:
+    """A regular file's size; a link (not followed) or anything else counts as nothing."""
+    return status.st_size if stat.S_ISREG(status.st_mode) else 0
 
 
 def _remove(path: Path) -> None:

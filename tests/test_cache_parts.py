@@ -50,6 +50,7 @@ def cache_with_parts(root: Path) -> Path:
     (outside / "precious.bin").write_bytes(b"p" * 100_000)
     (float32 / "escape").symlink_to(outside)  # a link inside a part: removed as a link, never followed
     (float32 / "escape-file").symlink_to(outside / "precious.bin")
+    (states_dir(cache, "sha256_1111") / ("c" * 64 + ".state")).symlink_to(outside / "precious.bin")
     (cache / STATES_DIR / "sha256_1111" / "notes.txt").write_text("not ours")
     (cache / CONVERTED_DIR / "README").write_text("not ours")
     return cache
@@ -145,7 +146,8 @@ def test_prune_removes_parts_unused_for_longer_than_the_age(tmp_path, monkeypatc
     result = invoke("cache", "prune", "--older-than", "30d", "--cache-dir", str(cache))
     assert result.exit_code == 0, result.output
     assert result.stdout == "removed 0 results, 2 prompt states (5.9 KiB), 1 converted model (1000 B) older than 30d\n"
-    assert sorted(p.name for p in states_dir(cache, "sha256_1111").iterdir()) == [STATE_B, STATES_INDEX, "notes.txt"]
+    assert sorted(p.name for p in states_dir(cache, "sha256_1111").iterdir()) == \
+        [STATE_B, "c" * 64 + ".state", STATES_INDEX, "notes.txt"]
     assert not states_dir(cache, "org_repo_abc_file.gguf").exists()
     assert [p.name for p in (cache / CONVERTED_DIR / "org_repo_abc_file.gguf").iterdir()] == ["float32"]
 
