@@ -128,7 +128,12 @@ def _remove(directory: Path, parts: tuple[str, ...], older_than: float | None) -
     said = []
     try:
         if "results" in parts:
-            results = 0 if cache is None else cache.clear() if older_than is None else cache.prune(older_than)
+            if cache is None:
+                results = 0
+            elif older_than is None:
+                results = cache.clear()
+            else:
+                results = cache.prune(older_than)
             said.append(_count(results, "result"))
     finally:
         if cache is not None:
