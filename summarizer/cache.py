@@ -236,9 +236,13 @@ class ResultCache:
         }
 
     def clear(self) -> int:
-        """Remove every entry; returns how many there were."""
+        """Remove every entry; returns how many there were (as `stats` counts them: the last run's counts
+        are not an entry)."""
+        if self._store is None:
+            return 0
         try:
-            return self._store.clear() if self._store is not None else 0
+            counts_kept = self._store.get(_STATS_KEY) is not None
+            return self._store.clear() - counts_kept
         except (sqlite3.DatabaseError, OSError) as exc:
             raise CacheError(f"cannot clear the cache at {self.directory}: {_reason(exc)}") from None
 
