@@ -91,9 +91,9 @@ def stats_table(stats: dict) -> list[str]:
                  + (f" + {unfinished:,} unfinished" if unfinished else "")
                  + f", {human_size(models['bytes'])} (GGUF weights dequantised for transformers)")
     for model in models["models"]:
-        unfinished = "" if model["complete"] else " (unfinished: a stopped conversion)"
+        note = "" if model["complete"] else " (unfinished: a stopped conversion)"
         lines.append(f"  {model['model']}/{model['dtype']}  {human_size(model['bytes'])}, "
-                     f"last used {when(model['last_used'])}{unfinished}")
+                     f"last used {when(model['last_used'])}{note}")
     lines.append(f"total      {human_size(stats['total_bytes'])}")
     return lines
 
