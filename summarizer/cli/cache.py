@@ -12,7 +12,8 @@ import typer
 from summarizer.cli.options import CacheDirOpt, CachePartsOpt, JsonOpt
 from summarizer.errors import UsageError
 
-app = typer.Typer(help="Inspect and maintain the cache: results, llama.cpp prompt states, converted models.",
+app = typer.Typer(help="Inspect and maintain the cache. It holds results, llama.cpp prompt states and "
+                       "GGUF weights converted for transformers.",
                   no_args_is_help=True, rich_markup_mode=None)
 
 PARTS = ("results", "states", "models")
@@ -39,7 +40,8 @@ def cache_stats(
     cache_dir: CacheDirOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Results per stage, prompt states and converted models per model, with their sizes on disk."""
+    """Show what the cache holds. Results per stage, prompt states and converted models per model, with
+    their sizes on disk (links not followed)."""
     import json
 
     from summarizer.cache_parts import models_stats, states_stats
@@ -100,7 +102,7 @@ def stats_table(stats: dict) -> list[str]:
 
 @app.command("clear")
 def cache_clear(cache_dir: CacheDirOpt = None, only: CachePartsOpt = None) -> None:
-    """Remove cached results, llama.cpp prompt states and converted models (all, or --only some)."""
+    """Remove every part of the cache, or --only some. Results, llama.cpp prompt states and converted models."""
     directory = _directory(cache_dir)
     typer.echo(f"removed {_remove(directory, chosen_parts(only), None)}")
 
@@ -111,7 +113,8 @@ def cache_prune(
     cache_dir: CacheDirOpt = None,
     only: CachePartsOpt = None,
 ) -> None:
-    """Remove results, prompt states and converted models older than --older-than (all parts, or --only some)."""
+    """Remove what is older than --older-than. Results by when they were stored, prompt states and converted
+    models by when they were last used; all parts, or --only some."""
     seconds = parse_age(older_than)
     parts = chosen_parts(only)
     typer.echo(f"removed {_remove(_directory(cache_dir), parts, seconds)} older than {older_than}")
