@@ -2,7 +2,7 @@
 
 Values are stored as JSON text, never pickles, so a cache directory copied from elsewhere cannot run code.
 (llama.cpp prompt states, native bytes, sit beside it and reach llama.cpp only when their MAC under the
-user's key verifies: models/llama_cpp_states.py.)
+user's key verifies: models/llama_cpp_states.py. They and converted models are the parts in cache_parts.py.)
 diskcache (SQLite underneath) makes concurrent processes on one directory safe. The cache is an accelerator,
 never a reason to crash or to return a wrong result, and never a danger to other files:
 - a run whose cache cannot be used (not a directory, read-only, unwritable, corrupt, disk full) warns once
@@ -146,6 +146,8 @@ class ResultCache:
         if problem := _not_a_cache_directory(self.directory):
             raise CacheError(f"cache directory {self.directory} {problem}", hint="check --cache-dir")
         if not os.path.exists(self.directory / "cache.db"):
+            if _is_ours(self.directory):
+                return None  # our directory without results (deleted by hand): its other parts still count
             raise CacheError(f"{self.directory} holds no summarizer cache", hint="check --cache-dir")
         try:
             store = diskcache.Cache(str(self.directory), size_limit=SIZE_LIMIT_BYTES)
@@ -234,9 +236,13 @@ class ResultCache:
         }
 
     def clear(self) -> int:
-        """Remove every entry; returns how many there were."""
+        """Remove every entry; returns how many there were (as `stats` counts them: the last run's counts
+        are not an entry)."""
+        if self._store is None:
+            return 0
         try:
-            return self._store.clear() if self._store is not None else 0
+            counts_kept = self._store.get(_STATS_KEY) is not None
+            return self._store.clear() - counts_kept
         except (sqlite3.DatabaseError, OSError) as exc:
             raise CacheError(f"cannot clear the cache at {self.directory}: {_reason(exc)}") from None
 

@@ -90,6 +90,18 @@ def test_prune_and_clear(tmp_path, monkeypatch):
     cache.close()
 
 
+def test_clear_counts_entries_as_stats_does(tmp_path):
+    cache = ResultCache(tmp_path / "c")
+    cache.set("translation:a", 1)
+    cache.set("summary:b", 2)
+    assert cache.get("translation:a") == 1
+    cache.close()  # keeps this run's hit and miss counts beside the entries
+    maintained = ResultCache(tmp_path / "c", maintenance=True)
+    assert maintained.stats()["last_run"]["hits"] == {"translation": 1}
+    assert maintained.stats()["entries"] == 2 == maintained.clear()
+    maintained.close()
+
+
 def test_our_corrupt_cache_is_moved_aside_with_a_warning(tmp_path):
     directory = tmp_path / "c"
     ResultCache(directory).close()  # created by us: tagged

@@ -169,7 +169,7 @@ def test_cache_stats_is_a_table_with_json_and_never_creates_the_directory(tmp_pa
     write_articles(tmp_path / "in", 1)
     CliRunner().invoke(app, ["translate", str(tmp_path / "in"), "--mt-model", str(tiny_marian_dir)])
     table = CliRunner().invoke(app, ["cache", "stats", "--cache-dir", str(translated_cache)]).stdout
-    assert [line.split()[0] for line in table.splitlines()] == ["directory", "entries", "size", "last"]
+    assert [line.split()[0] for line in table.splitlines()] == ["directory", "results", "last", "states", "models", "total"]
     assert "{" not in table and "translation 2" in table  # the two articles translated_cache holds
     stats = json.loads(CliRunner().invoke(app, ["cache", "stats", "--json", "--cache-dir", str(translated_cache)]).stdout)
     assert stats["exists"] and stats["entries_per_stage"]["translation"] == 2 and stats["last_run"]["hits"]

@@ -26,6 +26,7 @@ DtypeOpt = Annotated[str, typer.Option("--dtype", help="auto, float32 or bfloat1
 BackendOpt = Annotated[str, typer.Option("--backend", help="LLM runtime: auto (llama.cpp for .gguf when installed), transformers or llama.cpp.")]
 PickleOpt = Annotated[bool, typer.Option("--allow-pickle", help="Allow pickled (.bin) weights. Only for models you trust.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+CachePartsOpt = Annotated[Optional[list[str]], typer.Option("--only", metavar="<part>", help="Only these parts of the cache: results, states (llama.cpp prompt states), models (GGUF weights converted for transformers); repeat or comma-separate [default: all].", show_default=False)]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, per-article messages or final line on stderr (setup errors and download notices still show).")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Never touch the network: a missing model is an error [env HF_HUB_OFFLINE=1].")]
 ProgressOpt = Annotated[bool, typer.Option("--progress", help="Show a progress bar even when stderr is not a terminal.")]

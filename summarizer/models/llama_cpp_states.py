@@ -11,7 +11,7 @@ lives outside the cache directory (`$XDG_CONFIG_HOME/summarizer/state.key`, mode
 read it can already run code as this user. The index (JSON) never reaches native code: it only decides
 what is worth saving.
 
-Layout: `<cache_dir>/llama-states/<model fingerprint>/<prefix key>.state` (a JSON header line naming the
+Layout (paths from cache_parts.py): `<cache_dir>/llama-states/<model fingerprint>/<prefix key>.state` (a JSON header line naming the
 format, llama.cpp's version and build, the model, the context size, the prefix key and its token count;
 the state; the MAC of both), at most STORED_PREFIXES per model (least recently used removed), and
 `index.json`, the prefix keys of recent prompts with how many prompts had each. A file whose MAC fails
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.atomic import atomic_write, create_private
+from summarizer.cache_parts import STATE_SUFFIX, STATES_INDEX, mark_used, states_dir
 from summarizer.models.base import ResolvedModel
 from summarizer.models.llama_cpp_prompts import RECURRING_MIN, PromptPlan
 
@@ -83,7 +84,7 @@ class StateStore:
             return None
         identity = {"format": FORMAT, "llama_cpp": llama_cpp.__version__, "model": resolved.fingerprint,
                     "build": llama_cpp.llama_print_system_info().decode("utf-8", "replace"), "context": llm.n_ctx()}
-        return cls(Path(cache_dir) / "llama-states" / resolved.directory_name, secret, identity)
+        return cls(states_dir(cache_dir, resolved.directory_name), secret, identity)
 
     # ------------------------------------------------------------------ states
 
@@ -97,10 +98,7 @@ class StateStore:
         if len(body) <= len(header) or not body.startswith(header) or not hmac.compare_digest(mac, self._mac(body)):
             return None
         self._good.add(key)
-        try:
-            os.utime(path)  # recently used: evicted last
-        except OSError:
-            pass
+        mark_used(path)  # evicted (and pruned by `summarizer cache prune`) last
         return body[len(header):]
 
     def save(self, key: bytes, tokens: int, state: bytes) -> None:
@@ -113,14 +111,14 @@ class StateStore:
             self.directory.mkdir(parents=True, exist_ok=True)
             atomic_write(self._path(key), body + self._mac(body))
             self._good.add(key)
-            stored = sorted(self.directory.glob("*.state"), key=_used, reverse=True)
+            stored = sorted(self.directory.glob(f"*{STATE_SUFFIX}"), key=_used, reverse=True)
             for stale in stored[STORED_PREFIXES:]:
                 stale.unlink(missing_ok=True)
         except OSError:
             pass
 
     def _path(self, key: bytes) -> Path:
-        return self.directory / f"{key.hex()}.state"
+        return self.directory / f"{key.hex()}{STATE_SUFFIX}"
 
     def _header(self, key: bytes, tokens: int) -> bytes:
         fields = {**self._identity, "prefix": key.hex(), "tokens": tokens}
@@ -146,13 +144,13 @@ class StateStore:
             del self._index[stale]
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.directory / "index.json", json.dumps(self._index))
+            atomic_write(self.directory / STATES_INDEX, json.dumps(self._index))
         except OSError:
             pass
         return max((start for start, count in shared if 2 * count >= most), default=0)
 
     def _read_index(self) -> dict[str, int]:
-        data = _read_regular(self.directory / "index.json", INDEX_MAX_BYTES)
+        data = _read_regular(self.directory / STATES_INDEX, INDEX_MAX_BYTES)
         try:
             index = json.loads(data or b"{}")
         except ValueError:

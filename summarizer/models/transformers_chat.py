@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from summarizer.atomic import atomic_directory
+from summarizer.cache_parts import converted_model_dir, mark_used
 from summarizer.config import Config
 from summarizer.errors import GenerationError, ModelLoadError
 from summarizer.models.base import ChatModel, Conversation, DecodeOptions, ResolvedModel
@@ -297,9 +298,12 @@ def _load_gguf(resolved: ResolvedModel, config: Config, dtype: Any) -> tuple[Any
     cache = dequantised_cache_dir(config, resolved, str(dtype).removeprefix("torch.")) if config.use_cache else None
     if cache is not None and directory_is_complete(cache):
         try:
-            return _load_directory(resolved, cache, dtype, use_safetensors=True)
+            loaded = _load_directory(resolved, cache, dtype, use_safetensors=True)
         except ModelLoadError:
             shutil.rmtree(cache, ignore_errors=True)  # damaged: rebuild it from the .gguf below
+        else:
+            mark_used(cache)  # `summarizer cache prune` removes what was not used for a while
+            return loaded
 
     require_packages(resolved, "gguf", "accelerate")
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -317,7 +321,7 @@ def _load_gguf(resolved: ResolvedModel, config: Config, dtype: Any) -> tuple[Any
 
 def dequantised_cache_dir(config: Config, resolved: ResolvedModel, dtype_name: str) -> Path:
     """Where a GGUF's dequantised weights live: cache_dir/models/<fingerprint>/<dtype>/."""
-    return Path(config.cache_dir) / "models" / resolved.directory_name / dtype_name
+    return converted_model_dir(config.cache_dir, resolved.directory_name, dtype_name)
 
 
 def directory_is_complete(directory: Path) -> bool:
