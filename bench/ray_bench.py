@@ -35,14 +35,16 @@ import time
 from pathlib import Path
 from statistics import mean
 
-# Both engines alike: torch's OpenMP threads otherwise spin-wait and collapse on a shared machine;
-# set before torch loads here and before Ray's workers inherit the environment.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
+
+from summarizer.models.loading import prepare_openmp  # noqa: E402
+
+# Both engines alike: the product's OpenMP wait, set before torch loads here and before Ray's workers
+# inherit the environment.
+prepare_openmp()
 
 import shapes  # noqa: E402
 
@@ -139,7 +141,8 @@ def main() -> None:
     model = args.mt_model or str(shapes.build_marian_opus_shape(args.work_dir / "shapes" / "opus-mt-id-en-shape"))
     documents = read_documents(args.limit)
     results: dict = {"model": model, "quantize": args.quantize, "load_average": os.getloadavg(), "actors": args.actors,
-                     "omp_wait_policy": os.environ["OMP_WAIT_POLICY"]}
+                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+                     "gomp_spincount": os.environ.get("GOMP_SPINCOUNT")}
     with tempfile.TemporaryDirectory(prefix="ray-bench-") as scratch:
         work = Path(scratch)
         if args.new_tokens is None:

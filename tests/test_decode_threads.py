@@ -10,7 +10,7 @@ import pytest
 
 from summarizer.config import Config
 from summarizer.models import load_chat_model, resolve_model
-from summarizer.models import llama_cpp_threads
+from summarizer.models import llama_cpp_threads, loading
 from summarizer.models.base import DecodeOptions
 from summarizer.models.llama_cpp_threads import LONGEST_INTERVAL, DecodeThreads
 
@@ -107,3 +107,20 @@ def test_replies_are_the_same_whatever_thread_count_each_step_runs_with(tiny_ggu
     switching = load(2)
     assert switching.generate(conversations, options) == alone
     assert len(applied) >= 40 and set(applied) == {1, 2}  # every step changed the count
+
+
+@pytest.mark.parametrize("user_setting", [None, ("OMP_WAIT_POLICY", "ACTIVE"), ("GOMP_SPINCOUNT", "0")])
+def test_openmp_waits_briefly_unless_the_user_chose(user_setting, monkeypatch):
+    """torch and llama.cpp share one libgomp: a short spin keeps llama.cpp's barriers fast where PASSIVE halved
+    its speed; a user's own OpenMP setting is left as it is."""
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    if user_setting:
+        monkeypatch.setenv(*user_setting)
+    loading.prepare_openmp()
+    if user_setting:
+        assert os.environ[user_setting[0]] == user_setting[1]
+        assert ({"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} - {user_setting[0]}).pop() not in os.environ
+    else:
+        assert os.environ["GOMP_SPINCOUNT"] == str(loading.OPENMP_SPIN_COUNT)
+        assert "OMP_WAIT_POLICY" not in os.environ

@@ -32,7 +32,7 @@ from summarizer.models.gbnf import schema_to_gbnf
 from summarizer.models.llama_cpp_prompts import PrefixReuse, PromptPlan
 from summarizer.models.llama_cpp_states import StateStore
 from summarizer.models.llama_cpp_threads import govern, idle_cores
-from summarizer.models.loading import load_errors
+from summarizer.models.loading import load_errors, prepare_openmp
 
 # KV-cache size when the model allows more. A summary call holds the prompt, one chunk of article and the
 # reply; 8,192 tokens fit a long news article whole, and longer ones are summarised in chunks. The cache
@@ -70,6 +70,7 @@ class LlamaCppChatModel(ChatModel):
         Raises:
             ModelLoadError: llama-cpp-python missing, or the file is not a loadable GGUF.
         """
+        prepare_openmp()
         try:
             from llama_cpp import Llama
         except ImportError as exc:

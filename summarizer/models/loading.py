@@ -43,13 +43,30 @@ def require_packages(resolved: ResolvedModel, *names: str) -> None:
         )
 
 
+# How long an OpenMP thread with nothing to do spins before it sleeps (libgomp counts ~100 spins per
+# microsecond, so ~30 us). See prepare_openmp.
+OPENMP_SPIN_COUNT = 3000
+
+
+def prepare_openmp() -> None:
+    """Make OpenMP threads sleep soon when they wait, unless the user chose (OMP_WAIT_POLICY, GOMP_SPINCOUNT).
+
+    Why: by default a waiting thread spins ~3 ms. When other processes share the cores, spinning threads take
+    the time their partners need, and decoding collapses (torch: 22 against 41 tokens/s with two busy
+    processes on 2 cores; measured 2.3 against 21.2 earlier). OMP_WAIT_POLICY=PASSIVE (sleep at once) avoids
+    that, but torch and llama.cpp then share one OpenMP library (both load a libgomp.so.1, and the first one
+    loaded serves both), and llama.cpp, whose threads wait at a barrier hundreds of times per token, decoded
+    at 16 instead of 33-35 tokens/s on idle cores. A 3,000-spin wait keeps both fast when idle (torch +18%
+    against PASSIVE) and within 10% of PASSIVE under load (docs/benchmarks.md). libgomp reads this when it
+    loads, so it must be set before torch or llama_cpp is imported.
+    """
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["GOMP_SPINCOUNT"] = str(OPENMP_SPIN_COUNT)
+
+
 def prepare_torch(config: Config) -> "torch":
     """Import torch quietly and apply thread count and seed from the config."""
-    # torch's OpenMP threads spin-wait for work by default; when other processes share the cores, the
-    # spinning threads steal the time the working ones need, and decoding collapses (measured 2.3 against
-    # 21.2 tokens/s under load; docs/benchmarks.md). PASSIVE makes idle threads sleep. It is read once,
-    # when torch loads OpenMP, so it must be set before the import; a user's own setting wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    prepare_openmp()
     import torch
     from transformers.utils import logging as transformers_logging
 
