@@ -164,7 +164,7 @@ def _reason(exc: OSError) -> str:
 def _lstat(path: Path) -> os.stat_result:
     try:
         return os.lstat(path)
-    except FileNotFoundError:  # removed meanwhile (another run evicting a state): counts as nothing
+    except (FileNotFoundError, NotADirectoryError):  # removed meanwhile, or a parent is a file: nothing there
         return os.stat_result((0,) * 10)
     except OSError as exc:
         raise CacheError(f"cannot read {path}: {_reason(exc)}", hint="check its permissions") from None
@@ -175,7 +175,7 @@ def _entries(directory: Path) -> list[Path]:
     try:
         with os.scandir(directory) as scan:
             return sorted(Path(entry.path) for entry in scan)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
     except OSError as exc:
         raise CacheError(f"cannot read {directory}: {_reason(exc)}", hint="check its permissions") from None
