@@ -11,10 +11,10 @@ lives outside the cache directory (`$XDG_CONFIG_HOME/summarizer/state.key`, mode
 read it can already run code as this user. The index (JSON) never reaches native code: it only decides
 what is worth saving.
 
-Layout (paths from cache_parts.py): `<cache_dir>/llama-states/<model fingerprint>/<prefix key>.state` (a JSON header line naming the
-format, llama.cpp's version and build, the model, the context size, the prefix key and its token count;
-the state; the MAC of both), at most STORED_PREFIXES per model (least recently used removed), and
-`index.json`, the prefix keys of recent prompts with how many prompts had each. A file whose MAC fails
+Layout (paths from cache_parts.py): `<cache_dir>/llama-states/<model fingerprint>/<prefix key>.state` (a
+JSON header line naming the format, llama.cpp's version and build, the model, the context size, the prefix
+key and its token count; the state; the MAC of both), at most STORED_PREFIXES per model (least recently used
+removed), and `index.json`, the prefix keys of recent prompts with how many prompts had each. A file whose MAC fails
 (tampered, truncated, another user's key) or whose header differs (another llama.cpp, model or prefix)
 is ignored and recomputed. The store is only an accelerator: a failure to read or write is no error.
 States are used with --refresh too: a restored prefix is the same computation as a fresh one.

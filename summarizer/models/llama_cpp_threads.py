@@ -8,8 +8,8 @@ the partner needs. Measured (Qwen2.5-0.5B Q4_K_M, 2 cores; docs/benchmarks.md): 
 tokens/s, 1 thread 20; with two busy processes on the cores, 2 threads 0.7-7.8 tokens/s, 1 thread 14-15.
 `OMP_WAIT_POLICY=PASSIVE` (threads sleep at the barrier at once) does not collapse under load, but halves the
 idle speed (16-20 tokens/s). The short spin the product sets (`loading.prepare_openmp`) keeps the idle speed
-but not the collapse away. The thread count at start (`idle_cores`) reads the load
-average, which lags by a minute and cannot see load that arrives mid-run.
+but does not prevent the collapse. The thread count at start (`idle_cores`) reads the load average, which
+lags by a minute and cannot see load that arrives mid-run.
 
 So decoding starts with the configured threads and times every step. Now and then (sooner when steps
 suddenly slow down) a few steps run with the other count (1 or all threads), and the faster one stays.

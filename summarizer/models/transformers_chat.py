@@ -295,7 +295,8 @@ def _load_directory(resolved: ResolvedModel, directory: Path, dtype: Any, use_sa
 
 def _load_gguf(resolved: ResolvedModel, config: Config, dtype: Any) -> tuple[Any, Any]:
     """From the dequantised cache when present, else from the .gguf (then filling the cache)."""
-    cache = dequantised_cache_dir(config, resolved, str(dtype).removeprefix("torch.")) if config.use_cache else None
+    cache = (converted_model_dir(config.cache_dir, resolved.directory_name, str(dtype).removeprefix("torch."))
+             if config.use_cache else None)
     if cache is not None and directory_is_complete(cache):
         try:
             loaded = _load_directory(resolved, cache, dtype, use_safetensors=True)
@@ -317,11 +318,6 @@ def _load_gguf(resolved: ResolvedModel, config: Config, dtype: Any) -> tuple[Any
     if cache is not None:
         _save_atomically(model, tokenizer, cache)
     return model, tokenizer
-
-
-def dequantised_cache_dir(config: Config, resolved: ResolvedModel, dtype_name: str) -> Path:
-    """Where a GGUF's dequantised weights live: cache_dir/models/<fingerprint>/<dtype>/."""
-    return converted_model_dir(config.cache_dir, resolved.directory_name, dtype_name)
 
 
 def directory_is_complete(directory: Path) -> bool:
